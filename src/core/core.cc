@@ -1,0 +1,123 @@
+#include <sys/random.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "core/assert.h"
+#include "core/clock.h"
+#include "core/ids.h"
+#include "core/rng.h"
+
+namespace trellis {
+
+uint64_t Rng::Next64() {
+  uint8_t b[8];
+  Fill(b, sizeof b);
+  uint64_t v = 0;
+  for (uint8_t x : b) v = (v << 8) | x;
+  return v;
+}
+
+namespace {
+
+class KernelRng final : public Rng {
+ public:
+  void Fill(uint8_t* out, size_t n) override {
+    while (n > 0) {
+      ssize_t got = getrandom(out, n, 0);
+      if (got < 0) {
+        TRELLIS_INVARIANT(errno == EINTR, "getrandom failed");
+        continue;
+      }
+      out += got;
+      n -= static_cast<size_t>(got);
+    }
+  }
+};
+
+class SplitMix final : public Rng {
+ public:
+  explicit SplitMix(uint64_t seed) : s_(seed) {}
+  void Fill(uint8_t* out, size_t n) override {
+    while (n > 0) {
+      uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      z ^= z >> 31;
+      for (int i = 0; i < 8 && n > 0; ++i, --n) *out++ = static_cast<uint8_t>(z >> (8 * i));
+    }
+  }
+
+ private:
+  uint64_t s_;
+};
+
+class RealClock final : public Clock {
+ public:
+  int64_t NowMicros() const override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+};
+
+constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+}  // namespace
+
+Rng& SystemRng() {
+  static KernelRng rng;
+  return rng;
+}
+
+std::unique_ptr<Rng> NewSeededRng(uint64_t seed) { return std::make_unique<SplitMix>(seed); }
+
+Clock& SystemClock() {
+  static RealClock clock;
+  return clock;
+}
+
+std::string FormatTimestamp(int64_t micros) {
+  std::time_t t = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string FormatDate(int64_t micros) { return FormatTimestamp(micros).substr(0, 10); }
+
+std::string NewRandomId(Rng& rng, std::string_view prefix) {
+  uint8_t bytes[17];
+  rng.Fill(bytes, sizeof bytes);
+  std::string out(prefix);
+  out += '_';
+  // 26 characters x 5 bits = 130 bits drawn from 136 random bits.
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t i = 0;
+  while (out.size() < prefix.size() + 1 + 26) {
+    if (bits < 5) {
+      acc = (acc << 8) | bytes[i++];
+      bits += 8;
+    }
+    out += kBase32[(acc >> (bits - 5)) & 31];
+    bits -= 5;
+  }
+  return out;
+}
+
+bool IsWellFormedId(std::string_view s, std::string_view prefix) {
+  if (s.size() != prefix.size() + 27 || s.substr(0, prefix.size()) != prefix || s[prefix.size()] != '_') {
+    return false;
+  }
+  for (char c : s.substr(prefix.size() + 1)) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '2' && c <= '7'))) return false;
+  }
+  return true;
+}
+
+}  // namespace trellis
