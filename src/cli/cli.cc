@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include "cli/commands.h"
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -10,6 +12,7 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   auto* version = app.add_subcommand("version", "Print the version");
   version->callback([] { std::cout << "trellis 0.1.0\n"; });
+  AddScreenCommands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

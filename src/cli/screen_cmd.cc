@@ -1,0 +1,5 @@
+#include "cli/commands.h"
+
+namespace trellis::cli {
+void AddScreenCommands(CLI::App& app) {}
+}  // namespace trellis::cli
