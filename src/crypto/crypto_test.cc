@@ -1,0 +1,157 @@
+#include <gtest/gtest.h>
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "crypto/envelope.h"
+#include "crypto/file_stream.h"
+#include "crypto/keyring.h"
+#include "crypto/primitives.h"
+
+namespace trellis::crypto {
+namespace {
+
+std::string TempPath(const std::string& name) {
+  return ::testing::TempDir() + "/crypto_test_" + std::to_string(::getpid()) + "_" + name;
+}
+
+TEST(FieldCipher, RoundTripsAndBindsRecordFieldAndKey) {
+  Key32 k = Key32::Random();
+  std::string env = SealField(k, 1, "s_rec1", "prs_FirstName", "Maria");
+  EXPECT_EQ(env.find("Maria"), std::string::npos);
+  EXPECT_EQ(*OpenField(k, "s_rec1", "prs_FirstName", env), "Maria");
+  // S5: swapping ciphertexts between fields or records fails to open.
+  EXPECT_EQ(OpenField(k, "s_rec1", "prs_SecondName", env).status().code(), Code::kDataLoss);
+  EXPECT_EQ(OpenField(k, "s_rec2", "prs_FirstName", env).status().code(), Code::kDataLoss);
+  EXPECT_FALSE(OpenField(Key32::Random(), "s_rec1", "prs_FirstName", env).ok());
+  // Changing the recorded key version changes the AD.
+  std::string bumped = env;
+  bumped[4] = 2;
+  EXPECT_FALSE(OpenField(k, "s_rec1", "prs_FirstName", bumped).ok());
+  std::string flipped = env;
+  flipped.back() ^= 1;
+  EXPECT_FALSE(OpenField(k, "s_rec1", "prs_FirstName", flipped).ok());
+  EXPECT_FALSE(OpenField(k, "s_rec1", "prs_FirstName", "short").ok());
+}
+
+TEST(FieldCipher, SwappedCiphertextsBetweenTwoRecordsFail) {
+  Key32 k = Key32::Random();
+  std::string a = SealField(k, 1, "s_a", "prs_Email", "a@example.org");
+  std::string b = SealField(k, 1, "s_b", "prs_Email", "b@example.org");
+  EXPECT_FALSE(OpenField(k, "s_a", "prs_Email", b).ok());
+  EXPECT_FALSE(OpenField(k, "s_b", "prs_Email", a).ok());
+}
+
+TEST(DataKeys, WrapUnwrapAndRotationRewrap) {
+  auto ring = KeyRing::Generate();
+  Key32 dk = Key32::Random();
+  std::string wrapped = WrapDataKey(ring->CurrentMaster(), ring->current_version(), "s_x", dk);
+  EXPECT_EQ(WrappedMasterVersion(wrapped), 1u);
+  auto back = UnwrapDataKey(ring->CurrentMaster(), "s_x", wrapped);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(0, sodium_memcmp(back->data(), dk.data(), kKeyBytes));
+  EXPECT_FALSE(UnwrapDataKey(ring->CurrentMaster(), "s_y", wrapped).ok());
+  uint32_t v2 = ring->Rotate();
+  std::string rewrapped = WrapDataKey(ring->CurrentMaster(), v2, "s_x", *back);
+  EXPECT_EQ(WrappedMasterVersion(rewrapped), 2u);
+  ring->RetireOldVersions();
+  EXPECT_EQ(ring->Master(1), nullptr);
+  EXPECT_TRUE(UnwrapDataKey(*ring->Master(2), "s_x", rewrapped).ok());
+}
+
+TEST(KeyRingFile, PlainAndPassphraseForms) {
+  auto ring = KeyRing::Generate();
+  ring->Rotate();
+  std::string plain = TempPath("kr_plain"), sealed = TempPath("kr_sealed");
+  ASSERT_TRUE(ring->Save(plain).ok());
+  struct stat sb{};
+  ASSERT_EQ(::stat(plain.c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 0777, 0600u);
+  auto loaded = KeyRing::Load(plain);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ((*loaded)->current_version(), 2u);
+  EXPECT_EQ(0, sodium_memcmp((*loaded)->CurrentMaster().data(), ring->CurrentMaster().data(), kKeyBytes));
+  EXPECT_EQ((*loaded)->audit_signer().PublicKey(), ring->audit_signer().PublicKey());
+
+  ASSERT_TRUE(ring->Save(sealed, "correct horse battery staple", /*fast_kdf=*/true).ok());
+  EXPECT_EQ(KeyRing::Load(sealed).status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(KeyRing::Load(sealed, "wrong").status().code(), Code::kUnauthenticated);
+  auto opened = KeyRing::Load(sealed, "correct horse battery staple");
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(0, sodium_memcmp((*opened)->Master(1)->data(), ring->Master(1)->data(), kKeyBytes));
+  std::remove(plain.c_str());
+  std::remove(sealed.c_str());
+}
+
+TEST(Key32, IsWipedOnMoveAndNotCopyable) {
+  static_assert(!std::is_copy_constructible_v<Key32>);
+  static_assert(!std::is_copy_assignable_v<Key32>);
+  Key32 a = Key32::Random();
+  EXPECT_FALSE(a.IsZero());
+  Key32 b = std::move(a);
+  EXPECT_TRUE(a.IsZero());  // NOLINT(bugprone-use-after-move): the moved-from key is wiped
+  EXPECT_FALSE(b.IsZero());
+}
+
+TEST(Passwords, Argon2idInteractiveOrStronger) {
+  auto h = HashPassword("a long enough passphrase");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->rfind("$argon2id$", 0), 0u);
+  // Parse the stored parameters: m (KiB) and t must be at least libsodium's INTERACTIVE.
+  unsigned m = 0, t = 0, p = 0;
+  ASSERT_EQ(std::sscanf(h->c_str(), "$argon2id$v=19$m=%u,t=%u,p=%u", &m, &t, &p), 3);
+  EXPECT_GE(static_cast<size_t>(m) * 1024, static_cast<size_t>(crypto_pwhash_MEMLIMIT_INTERACTIVE));
+  EXPECT_GE(t, crypto_pwhash_OPSLIMIT_INTERACTIVE);
+  EXPECT_TRUE(VerifyPassword(*h, "a long enough passphrase"));
+  EXPECT_FALSE(VerifyPassword(*h, "a long enough passphrasE"));
+  EXPECT_FALSE(VerifyPassword(DummyPasswordHash(), "anything"));
+}
+
+TEST(Signatures, Ed25519) {
+  Key32 seed = Key32::Random();
+  SigningKey sk(seed);
+  std::string sig = sk.Sign("checkpoint");
+  EXPECT_TRUE(VerifySignature(sk.PublicKey(), "checkpoint", sig));
+  EXPECT_FALSE(VerifySignature(sk.PublicKey(), "checkpoinT", sig));
+}
+
+TEST(Encoding, HexAndBase64) {
+  EXPECT_EQ(ToHex(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(*FromHex("00ff"), std::string("\x00\xff", 2));
+  EXPECT_FALSE(FromHex("0g").ok());
+  std::string t = NewTokenText();
+  EXPECT_EQ(t.size(), 43u);
+  EXPECT_EQ(FromBase64Url(t)->size(), 32u);
+}
+
+TEST(FileStream, RoundTripDetectsTamperingAndTruncation) {
+  std::string plain = TempPath("fs_plain"), enc = TempPath("fs_enc"), dec = TempPath("fs_dec");
+  std::string content(200'000, 'x');
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 26);
+  std::ofstream(plain, std::ios::binary) << content;
+  Key32 k = Key32::Random();
+  ASSERT_TRUE(EncryptFile(k, 7, plain, enc).ok());
+  EXPECT_EQ(*EncryptedFileKeyId(enc), 7u);
+  ASSERT_TRUE(DecryptFile(k, enc, dec).ok());
+  std::stringstream ss;
+  ss << std::ifstream(dec, std::ios::binary).rdbuf();
+  EXPECT_EQ(ss.str(), content);
+
+  std::stringstream es;
+  es << std::ifstream(enc, std::ios::binary).rdbuf();
+  std::string bytes = es.str();
+  std::string tampered = bytes;
+  tampered[bytes.size() / 2] ^= 1;
+  std::ofstream(enc + ".t", std::ios::binary) << tampered;
+  EXPECT_EQ(DecryptFile(k, enc + ".t", dec).code(), Code::kDataLoss);
+  std::ofstream(enc + ".t", std::ios::binary) << bytes.substr(0, bytes.size() - 100);
+  EXPECT_EQ(DecryptFile(k, enc + ".t", dec).code(), Code::kDataLoss);
+  EXPECT_EQ(DecryptFile(Key32::Random(), enc, dec).code(), Code::kDataLoss);
+  for (const auto& p : {plain, enc, dec, enc + ".t"}) std::remove(p.c_str());
+}
+
+}  // namespace
+}  // namespace trellis::crypto

@@ -1,0 +1,119 @@
+#include "crypto/envelope.h"
+
+#include <sodium.h>
+
+#include <cstring>
+
+namespace trellis::crypto {
+namespace {
+
+constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+constexpr size_t kHeader = 1 + 4 + kNonce;
+
+void PutU32(std::string& s, uint32_t v) {
+  for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint32_t GetU32(std::string_view s, size_t at) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
+  return v;
+}
+const uint8_t* U8(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+
+// AD for a field: "F" | u32 record-id length | record id | field name | u32 key version.
+std::string FieldAd(std::string_view record_id, std::string_view field, uint32_t version) {
+  std::string ad;
+  ad.reserve(16 + record_id.size() + field.size());
+  ad.push_back('F');
+  PutU32(ad, static_cast<uint32_t>(record_id.size()));
+  ad.append(record_id);
+  ad.append(field);
+  PutU32(ad, version);
+  return ad;
+}
+
+std::string WrapAd(std::string_view survivor_id, uint32_t master_version) {
+  std::string ad = "K";
+  PutU32(ad, master_version);
+  ad.append(survivor_id);
+  return ad;
+}
+
+// version byte | u32 | nonce | ciphertext+tag
+std::string Seal(const Key32& key, uint32_t version, std::string_view ad, std::string_view pt) {
+  std::string out(kHeader + pt.size() + kTag, '\0');
+  out[0] = static_cast<char>(kEnvelopeV1);
+  std::string v;
+  PutU32(v, version);
+  std::memcpy(out.data() + 1, v.data(), 4);
+  uint8_t* nonce = reinterpret_cast<uint8_t*>(out.data()) + 5;
+  RandomBytes(nonce, kNonce);
+  unsigned long long clen = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<uint8_t*>(out.data()) + kHeader, &clen,
+                                             U8(pt), pt.size(), U8(ad), ad.size(), nullptr, nonce,
+                                             key.data());
+  return out;
+}
+
+Result<std::string> Open(const Key32& key, std::string_view ad, std::string_view env) {
+  if (env.size() < kHeader + kTag || static_cast<uint8_t>(env[0]) != kEnvelopeV1) {
+    return Status::DataLoss("malformed envelope");
+  }
+  std::string pt(env.size() - kHeader - kTag, '\0');
+  unsigned long long plen = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<uint8_t*>(pt.data()), &plen, nullptr,
+                                                 U8(env) + kHeader, env.size() - kHeader, U8(ad),
+                                                 ad.size(), U8(env) + 5, key.data()) != 0) {
+    return Status::DataLoss("envelope does not open");
+  }
+  return pt;
+}
+
+}  // namespace
+
+std::string SealField(const Key32& data_key, uint32_t data_key_version, std::string_view record_id,
+                      std::string_view field, std::string_view plaintext) {
+  return Seal(data_key, data_key_version, FieldAd(record_id, field, data_key_version), plaintext);
+}
+
+uint32_t EnvelopeKeyVersion(std::string_view envelope) {
+  if (envelope.size() < kHeader + kTag || static_cast<uint8_t>(envelope[0]) != kEnvelopeV1) return 0;
+  return GetU32(envelope, 1);
+}
+
+Result<std::string> OpenField(const Key32& data_key, std::string_view record_id, std::string_view field,
+                              std::string_view envelope) {
+  uint32_t version = EnvelopeKeyVersion(envelope);
+  if (version == 0) return Status::DataLoss("malformed envelope");
+  return Open(data_key, FieldAd(record_id, field, version), envelope);
+}
+
+std::string WrapDataKey(const Key32& master, uint32_t master_version, std::string_view survivor_id,
+                        const Key32& data_key) {
+  return Seal(master, master_version, WrapAd(survivor_id, master_version),
+              std::string_view(reinterpret_cast<const char*>(data_key.data()), kKeyBytes));
+}
+
+uint32_t WrappedMasterVersion(std::string_view wrapped) { return EnvelopeKeyVersion(wrapped); }
+
+Result<Key32> UnwrapDataKey(const Key32& master, std::string_view survivor_id, std::string_view wrapped) {
+  uint32_t version = WrappedMasterVersion(wrapped);
+  if (version == 0) return Status::DataLoss("malformed wrapped key");
+  auto raw = Open(master, WrapAd(survivor_id, version), wrapped);
+  if (!raw.ok()) return raw.status();
+  if (raw->size() != kKeyBytes) return Status::DataLoss("wrapped key of the wrong size");
+  Key32 k = Key32::FromBytes({reinterpret_cast<const uint8_t*>(raw->data()), kKeyBytes});
+  Wipe(raw->data(), raw->size());
+  return k;
+}
+
+std::string SealBox(const Key32& key, std::string_view ad, std::string_view plaintext) {
+  return Seal(key, 1, ad, plaintext);
+}
+
+Result<std::string> OpenBox(const Key32& key, std::string_view ad, std::string_view box) {
+  return Open(key, ad, box);
+}
+
+}  // namespace trellis::crypto

@@ -1,0 +1,166 @@
+#include "crypto/keyring.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "crypto/envelope.h"
+
+namespace trellis::crypto {
+namespace {
+
+constexpr char kMagic[] = "TRELLIS-KEYRING-1\n";
+constexpr size_t kMagicLen = sizeof(kMagic) - 1;
+constexpr uint8_t kPlain = 0, kPassphrase = 1;
+
+void PutU64(std::string& s, uint64_t v) {
+  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+uint64_t GetU64(std::string_view s, size_t at) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
+  return v;
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("cannot write the key file");
+  bool ok = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Status::Internal("cannot write the key file");
+  }
+  std::string dir = path.substr(0, path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/'));
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::unique_ptr<KeyRing> KeyRing::Generate() {
+  std::unique_ptr<KeyRing> ring(new KeyRing());
+  ring->masters_.emplace(1, Key32::Random());
+  ring->current_ = 1;
+  ring->signing_seed_ = Key32::Random();
+  ring->signer_ = std::make_unique<SigningKey>(ring->signing_seed_);
+  return ring;
+}
+
+const Key32* KeyRing::Master(uint32_t version) const {
+  auto it = masters_.find(version);
+  return it == masters_.end() ? nullptr : &it->second;
+}
+
+std::vector<uint32_t> KeyRing::Versions() const {
+  std::vector<uint32_t> v;
+  for (const auto& [ver, _] : masters_) v.push_back(ver);
+  return v;
+}
+
+uint32_t KeyRing::Rotate() {
+  uint32_t next = masters_.rbegin()->first + 1;
+  masters_.emplace(next, Key32::Random());
+  current_ = next;
+  return next;
+}
+
+void KeyRing::RetireOldVersions() {
+  for (auto it = masters_.begin(); it != masters_.end();) {
+    it = it->first < current_ ? masters_.erase(it) : std::next(it);
+  }
+}
+
+// Payload: u64 current | u64 count | count x (u64 version | 32 key) | 32 signing seed.
+Status KeyRing::Save(const std::string& path, const std::string& passphrase, bool fast_kdf) const {
+  std::string payload;
+  PutU64(payload, current_);
+  PutU64(payload, masters_.size());
+  for (const auto& [ver, key] : masters_) {
+    PutU64(payload, ver);
+    payload.append(reinterpret_cast<const char*>(key.data()), kKeyBytes);
+  }
+  payload.append(reinterpret_cast<const char*>(signing_seed_.data()), kKeyBytes);
+
+  std::string file(kMagic, kMagicLen);
+  if (passphrase.empty()) {
+    file.push_back(static_cast<char>(kPlain));
+    file += payload;
+  } else {
+    file.push_back(static_cast<char>(kPassphrase));
+    std::string salt(16, '\0');
+    RandomBytes(reinterpret_cast<uint8_t*>(salt.data()), salt.size());
+    uint64_t ops = fast_kdf ? 1 : PassphraseOpsLimit();
+    uint64_t mem = fast_kdf ? 8192 * 1024 : PassphraseMemLimit();
+    auto kek = DeriveKeyFromPassphrase(passphrase, salt, ops, mem);
+    if (!kek.ok()) return kek.status();
+    file += salt;
+    PutU64(file, ops);
+    PutU64(file, mem);
+    file += SealBox(*kek, file, payload);
+  }
+  Wipe(payload.data(), payload.size());
+  Status st = WriteFileAtomically(path, file);
+  Wipe(file.data(), file.size());
+  return st;
+}
+
+Result<std::unique_ptr<KeyRing>> KeyRing::Load(const std::string& path, const std::string& passphrase) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(Code::kFailedPrecondition, "no key file at " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string file = ss.str();
+  if (file.size() < kMagicLen + 1 || file.compare(0, kMagicLen, kMagic) != 0) {
+    return Status::DataLoss("not a Trellis key file");
+  }
+  std::string payload;
+  const uint8_t mode = static_cast<uint8_t>(file[kMagicLen]);
+  if (mode == kPlain) {
+    payload = file.substr(kMagicLen + 1);
+  } else if (mode == kPassphrase) {
+    if (passphrase.empty()) {
+      return Status(Code::kUnauthenticated, "the key file is sealed: a passphrase is required");
+    }
+    const size_t hdr = kMagicLen + 1 + 16 + 16;
+    if (file.size() < hdr) return Status::DataLoss("truncated key file");
+    auto kek = DeriveKeyFromPassphrase(passphrase, std::string_view(file).substr(kMagicLen + 1, 16),
+                                       GetU64(file, kMagicLen + 17), GetU64(file, kMagicLen + 25));
+    if (!kek.ok()) return kek.status();
+    auto opened = OpenBox(*kek, std::string_view(file).substr(0, hdr), std::string_view(file).substr(hdr));
+    if (!opened.ok()) return Status(Code::kUnauthenticated, "wrong passphrase or damaged key file");
+    payload = std::move(opened).value();
+  } else {
+    return Status::DataLoss("unknown key file mode");
+  }
+  Wipe(file.data(), file.size());
+
+  std::unique_ptr<KeyRing> ring(new KeyRing());
+  if (payload.size() < 16) return Status::DataLoss("truncated key file");
+  ring->current_ = static_cast<uint32_t>(GetU64(payload, 0));
+  uint64_t count = GetU64(payload, 8);
+  if (count == 0 || count > 1'000'000 || payload.size() != 16 + count * (8 + kKeyBytes) + kKeyBytes) {
+    return Status::DataLoss("malformed key file");
+  }
+  size_t at = 16;
+  for (uint64_t i = 0; i < count; ++i, at += 8 + kKeyBytes) {
+    uint32_t ver = static_cast<uint32_t>(GetU64(payload, at));
+    ring->masters_.emplace(ver, Key32::FromBytes({reinterpret_cast<const uint8_t*>(payload.data()) + at + 8, kKeyBytes}));
+  }
+  ring->signing_seed_ = Key32::FromBytes({reinterpret_cast<const uint8_t*>(payload.data()) + at, kKeyBytes});
+  Wipe(payload.data(), payload.size());
+  if (!ring->Master(ring->current_)) return Status::DataLoss("key file lacks its current key");
+  ring->signer_ = std::make_unique<SigningKey>(ring->signing_seed_);
+  return ring;
+}
+
+}  // namespace trellis::crypto
