@@ -1,0 +1,198 @@
+#include "audit/audit.h"
+
+#include <charconv>
+
+namespace trellis::audit {
+namespace {
+
+void AppendField(std::string& out, std::string_view v) {
+  out.push_back('\t');
+  for (char c : v) out.push_back(c == '\t' || c == '\n' || c == '\r' ? ' ' : c);
+}
+
+std::string U64Be(uint64_t v) {
+  std::string s;
+  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  return s;
+}
+
+}  // namespace
+
+std::string Encode(const Entry& e) {
+  std::string out = "v1";
+  AppendField(out, std::to_string(e.seq));
+  AppendField(out, std::to_string(e.time));
+  AppendField(out, e.actor);
+  AppendField(out, e.action);
+  AppendField(out, e.outcome);
+  AppendField(out, e.target);
+  AppendField(out, e.survivor);
+  AppendField(out, e.request);
+  AppendField(out, e.detail);
+  return out;
+}
+
+Result<Entry> Decode(std::string_view bytes) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    size_t tab = bytes.find('\t', start);
+    parts.push_back(bytes.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+    if (tab == std::string_view::npos) break;
+    start = tab + 1;
+  }
+  if (parts.size() != 10 || parts[0] != "v1") return Status::DataLoss("malformed audit entry");
+  Entry e;
+  auto num = [](std::string_view s, int64_t& out) {
+    auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+    return r.ec == std::errc() && r.ptr == s.data() + s.size();
+  };
+  if (!num(parts[1], e.seq) || !num(parts[2], e.time)) return Status::DataLoss("malformed audit entry");
+  e.actor = parts[3];
+  e.action = parts[4];
+  e.outcome = parts[5];
+  e.target = parts[6];
+  e.survivor = parts[7];
+  e.request = parts[8];
+  e.detail = parts[9];
+  return e;
+}
+
+std::string LeafHash(std::string_view encoded) {
+  std::string in(1, '\x00');
+  in.append(encoded);
+  return crypto::Sha256(in);
+}
+
+std::string ChainHash(std::string_view previous, std::string_view leaf) {
+  std::string in(1, '\x01');
+  in.append(previous);
+  in.append(leaf);
+  return crypto::Sha256(in);
+}
+
+std::string GenesisHash() { return std::string(32, '\0'); }
+
+std::string CheckpointMessage(int64_t seq, std::string_view chain_hash) {
+  std::string m = "trellis-audit-checkpoint-v1";
+  m += U64Be(static_cast<uint64_t>(seq));
+  m.append(chain_hash);
+  return m;
+}
+
+VerifyReport Verify(const std::function<bool(StoredEntry*)>& next_row, const std::vector<Checkpoint>& checkpoints,
+                    std::string_view public_key) {
+  VerifyReport rep;
+  auto fail = [&](int64_t seq, std::string why) {
+    rep.ok = false;
+    rep.first_bad_seq = seq;
+    rep.reason = std::move(why);
+    return rep;
+  };
+  // Every checkpoint's signature must hold before it can vouch for anything.
+  for (const Checkpoint& cp : checkpoints) {
+    if (!crypto::VerifySignature(public_key, CheckpointMessage(cp.seq, cp.chain_hash), cp.signature)) {
+      return fail(cp.seq, "checkpoint signature does not verify");
+    }
+  }
+  size_t next_cp = 0;
+  std::string hash = GenesisHash();
+  int64_t expected = 1;
+  StoredEntry row;
+  while (next_row(&row)) {
+    if (row.seq != expected) {
+      return fail(expected, row.seq > expected ? "entry missing (sequence gap)" : "entries out of order");
+    }
+    auto decoded = Decode(row.encoded);
+    if (!decoded.ok() || decoded->seq != row.seq) return fail(row.seq, "entry is malformed or renumbered");
+    hash = ChainHash(hash, LeafHash(row.encoded));
+    if (hash != row.chain_hash) return fail(row.seq, "entry does not match its chain hash (edited)");
+    while (next_cp < checkpoints.size() && checkpoints[next_cp].seq <= row.seq) {
+      if (checkpoints[next_cp].seq == row.seq && checkpoints[next_cp].chain_hash != hash) {
+        return fail(row.seq, "entry does not match the signed checkpoint");
+      }
+      ++next_cp;
+    }
+    ++rep.entries;
+    ++expected;
+  }
+  if (next_cp < checkpoints.size()) {
+    return fail(expected, "log is truncated: a signed checkpoint names entry " +
+                              std::to_string(checkpoints.back().seq));
+  }
+  rep.checkpoints = static_cast<int64_t>(checkpoints.size());
+  return rep;
+}
+
+Log::Log(Sink& sink, const crypto::SigningKey& signer, Clock& clock, int64_t last_seq, std::string last_chain_hash)
+    : sink_(sink), signer_(signer), clock_(clock), last_seq_(last_seq), last_hash_(std::move(last_chain_hash)) {
+  if (last_hash_.empty()) last_hash_ = GenesisHash();
+  worker_ = std::thread([this] { Run(); });
+}
+
+Log::~Log() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+}
+
+std::future<Status> Log::AppendAsync(Entry e) {
+  std::future<Status> f;
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(Pending{std::move(e), {}});
+    f = queue_.back().done.get_future();
+  }
+  cv_.notify_one();
+  return f;
+}
+
+Status Log::Append(Entry e) { return AppendAsync(std::move(e)).get(); }
+
+int64_t Log::last_seq() const {
+  std::lock_guard lock(mu_);
+  return last_seq_;
+}
+
+void Log::Run() {
+  constexpr size_t kMaxBatch = 4096;
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty() && stopping_) return;
+    std::vector<Pending> batch;
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    int64_t seq = last_seq_;
+    std::string hash = last_hash_;
+    lock.unlock();
+
+    std::vector<StoredEntry> rows;
+    rows.reserve(batch.size());
+    const int64_t now = clock_.NowMicros();
+    for (Pending& p : batch) {
+      p.entry.seq = ++seq;
+      p.entry.time = now;
+      std::string enc = Encode(p.entry);
+      hash = ChainHash(hash, LeafHash(enc));
+      rows.push_back({seq, std::move(enc), hash});
+    }
+    Checkpoint cp{seq, hash, signer_.Sign(CheckpointMessage(seq, hash)), now};
+    Status st = sink_.AppendBatch(rows, cp);
+
+    lock.lock();
+    if (st.ok()) {
+      last_seq_ = seq;
+      last_hash_ = hash;
+      ++batches_;
+    }
+    for (Pending& p : batch) p.done.set_value(st);
+  }
+}
+
+}  // namespace trellis::audit
