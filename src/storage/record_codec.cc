@@ -1,0 +1,60 @@
+#include "storage/record_codec.h"
+
+#include <nlohmann/json.hpp>
+
+namespace trellis::storage {
+
+std::string EncodePlain(const std::map<std::string, std::string>& m) { return nlohmann::json(m).dump(); }
+
+bool DecodePlain(std::string_view text, std::map<std::string, std::string>* out) {
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return false;
+  for (auto& [k, v] : j.items()) {
+    if (v.is_string()) out->emplace(k, v.get<std::string>());
+  }
+  return true;
+}
+
+std::string EncodeSealed(const std::map<std::string, std::string>& m) {
+  std::string out;
+  for (const auto& [name, env] : m) {
+    out.push_back(static_cast<char>(name.size() >> 8));
+    out.push_back(static_cast<char>(name.size() & 0xff));
+    out += name;
+    for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((env.size() >> (8 * i)) & 0xff));
+    out += env;
+  }
+  return out;
+}
+
+bool DecodeSealed(std::string_view b, std::map<std::string, std::string>* out) {
+  size_t at = 0;
+  while (at < b.size()) {
+    if (at + 2 > b.size()) return false;
+    size_t nl = (static_cast<uint8_t>(b[at]) << 8) | static_cast<uint8_t>(b[at + 1]);
+    at += 2;
+    if (at + nl + 4 > b.size()) return false;
+    std::string name(b.substr(at, nl));
+    at += nl;
+    size_t el = 0;
+    for (int i = 0; i < 4; ++i) el = (el << 8) | static_cast<uint8_t>(b[at + i]);
+    at += 4;
+    if (at + el > b.size()) return false;
+    out->emplace(std::move(name), std::string(b.substr(at, el)));
+    at += el;
+  }
+  return true;
+}
+
+std::string EncodeTeam(const std::vector<std::string>& team) { return nlohmann::json(team).dump(); }
+
+bool DecodeTeam(std::string_view text, std::vector<std::string>* out) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_array()) return false;
+  for (auto& v : j) {
+    if (v.is_string()) out->push_back(v.get<std::string>());
+  }
+  return true;
+}
+
+}  // namespace trellis::storage

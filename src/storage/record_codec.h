@@ -1,0 +1,22 @@
+// How a record's field maps are laid out in a backend row (shared by every backend):
+//  - plain fields: a JSON object of strings;
+//  - sealed fields: binary, repeated (u16 name length | name | u32 envelope length | envelope);
+//  - team: a JSON array of user ids.
+// Decoders are total: malformed input yields an empty (or partial) map, never a crash.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trellis::storage {
+
+std::string EncodePlain(const std::map<std::string, std::string>& m);
+bool DecodePlain(std::string_view text, std::map<std::string, std::string>* out);
+std::string EncodeSealed(const std::map<std::string, std::string>& m);
+bool DecodeSealed(std::string_view bytes, std::map<std::string, std::string>* out);
+std::string EncodeTeam(const std::vector<std::string>& team);
+bool DecodeTeam(std::string_view text, std::vector<std::string>* out);
+
+}  // namespace trellis::storage

@@ -1,0 +1,619 @@
+// SQLite backend of CaseStore: WAL journal, synchronous=FULL (an acknowledged write survives
+// power loss), secure_delete, prepared statements only, schema migrations with a version table.
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "storage/record_codec.h"
+#include "storage/store.h"
+
+namespace trellis::storage {
+namespace {
+
+using domain::RecordKind;
+
+// Each entry upgrades the schema by one version; never edit a released step, add one.
+const char* const kMigrations[] = {
+    // 1: the initial schema
+    R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE agencies(id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE users(
+  id TEXT PRIMARY KEY, agency_id TEXT NOT NULL REFERENCES agencies(id), username TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0, failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+CREATE TABLE sessions(
+  token_hash BLOB PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id), csrf_hash BLOB NOT NULL,
+  created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE TABLE api_tokens(
+  token_hash BLOB PRIMARY KEY, id TEXT NOT NULL UNIQUE, user_id TEXT NOT NULL REFERENCES users(id),
+  name TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER NOT NULL);
+CREATE TABLE data_keys(survivor_id TEXT PRIMARY KEY, key_version INTEGER NOT NULL, wrapped BLOB NOT NULL);
+CREATE TABLE records(
+  id TEXT PRIMARY KEY, kind INTEGER NOT NULL, agency_id TEXT NOT NULL, survivor_id TEXT NOT NULL,
+  case_number TEXT NOT NULL, status TEXT NOT NULL, version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, plain TEXT NOT NULL, sealed BLOB NOT NULL,
+  team TEXT NOT NULL);
+CREATE INDEX records_list ON records(kind, agency_id, created_at, id);
+CREATE INDEX records_survivor ON records(survivor_id);
+CREATE TABLE audit_log(seq INTEGER PRIMARY KEY, entry BLOB NOT NULL, chain_hash BLOB NOT NULL);
+CREATE TABLE audit_checkpoints(seq INTEGER PRIMARY KEY, chain_hash BLOB NOT NULL, signature BLOB NOT NULL,
+  signed_at INTEGER NOT NULL);
+)sql",
+};
+
+// A connection with its prepared-statement cache (statements are prepared once per connection).
+struct Conn {
+  explicit Conn(sqlite3* d) : db(d) {}
+  ~Conn() {
+    for (auto& [_, st] : cache) sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  sqlite3* db;
+  std::unordered_map<std::string, sqlite3_stmt*> cache;
+};
+
+// A cached statement borrowed for one use; reset and unbound when the Stmt goes away.
+class Stmt {
+ public:
+  Stmt(Conn& c, const std::string& sql) : db_(c.db) {
+    auto it = c.cache.find(sql);
+    if (it != c.cache.end()) {
+      s_ = it->second;
+    } else if (sqlite3_prepare_v3(c.db, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) == SQLITE_OK) {
+      c.cache.emplace(sql, s_);
+    } else {
+      s_ = nullptr;
+    }
+  }
+  ~Stmt() {
+    if (s_) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool ok() const { return s_ != nullptr; }
+  Stmt& Bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindBlob(int i, std::string_view v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  void Reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return s_ ? sqlite3_step(s_) : SQLITE_ERROR; }
+  std::string Text(int col) const {
+    const void* p = sqlite3_column_blob(s_, col);
+    int n = sqlite3_column_bytes(s_, col);
+    return p ? std::string(static_cast<const char*>(p), n) : std::string();
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  Status Done(const char* what) {
+    if (!s_) return Status::Internal(std::string(what) + ": " + sqlite3_errmsg(db_));
+    int rc = Step();
+    if (rc == SQLITE_DONE) return Status::Ok();
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) return Status(Code::kAlreadyExists, std::string(what) + ": already exists");
+    return Status::Internal(std::string(what) + ": " + sqlite3_errmsg(db_));
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "sqlite error";
+    sqlite3_free(err);
+    return Status::Internal(msg);
+  }
+  return Status::Ok();
+}
+
+Result<sqlite3*> OpenConnection(const std::string& path, bool create) {
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return Status(Code::kFailedPrecondition, "cannot open the store at " + path);
+  }
+  sqlite3_busy_timeout(db, 10000);
+  Status st = Exec(db,
+                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
+                   "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000;");
+  if (!st.ok()) {
+    sqlite3_close(db);
+    return st;
+  }
+  return db;
+}
+
+StoredRecord ReadRecord(Stmt& s) {
+  // Column order: id kind agency_id survivor_id case_number status version created updated plain sealed team
+  StoredRecord r;
+  r.id = s.Text(0);
+  r.kind = static_cast<RecordKind>(s.Int(1));
+  r.agency_id = s.Text(2);
+  r.survivor_id = s.Text(3);
+  r.case_number = s.Text(4);
+  r.status = s.Text(5);
+  r.version = s.Int(6);
+  r.created_at = s.Int(7);
+  r.updated_at = s.Int(8);
+  DecodePlain(s.Text(9), &r.plain);
+  DecodeSealed(s.Text(10), &r.sealed);
+  DecodeTeam(s.Text(11), &r.team);
+  return r;
+}
+
+constexpr char kRecordCols[] =
+    "id, kind, agency_id, survivor_id, case_number, status, version, created_at, updated_at, plain, sealed, team";
+
+UserRow ReadUser(Stmt& s) {
+  UserRow u;
+  u.user.id = s.Text(0);
+  u.user.agency_id = s.Text(1);
+  u.user.username = s.Text(2);
+  u.user.display_name = s.Text(3);
+  auto role = domain::ParseRole(s.Text(4));
+  u.user.role = role.ok() ? *role : domain::Role::kAuditor;
+  u.password_hash = s.Text(5);
+  u.user.disabled = s.Int(6) != 0;
+  u.failed_logins = s.Int(7);
+  u.locked_until = s.Int(8);
+  u.created_at = s.Int(9);
+  return u;
+}
+constexpr char kUserCols[] =
+    "id, agency_id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, created_at";
+
+class SqliteTxn final : public Txn {
+ public:
+  explicit SqliteTxn(Conn& c) : c_(c) {}
+
+  Status PutAgency(const domain::Agency& a, int64_t now) override {
+    Stmt s(c_, "INSERT INTO agencies(id, name, kind, created_at) VALUES(?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET name=excluded.name, kind=excluded.kind");
+    return s.Bind(1, a.id).Bind(2, a.name).Bind(3, domain::AgencyKindName(a.kind)).Bind(4, now).Done("agency");
+  }
+  Status InsertUser(const UserRow& u) override {
+    Stmt s(c_, "INSERT INTO users(id, agency_id, username, display_name, role, password_hash, disabled,"
+                " failed_logins, locked_until, created_at) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    return s.Bind(1, u.user.id).Bind(2, u.user.agency_id).Bind(3, u.user.username).Bind(4, u.user.display_name)
+        .Bind(5, domain::RoleName(u.user.role)).Bind(6, u.password_hash).Bind(7, int64_t{u.user.disabled})
+        .Bind(8, u.failed_logins).Bind(9, u.locked_until).Bind(10, u.created_at).Done("user");
+  }
+  Status UpdateUserLogin(const std::string& id, int64_t failed, int64_t locked_until) override {
+    Stmt s(c_, "UPDATE users SET failed_logins=?, locked_until=? WHERE id=?");
+    return s.Bind(1, failed).Bind(2, locked_until).Bind(3, id).Done("user");
+  }
+  Status SetUserDisabled(const std::string& id, bool disabled) override {
+    Stmt s(c_, "UPDATE users SET disabled=? WHERE id=?");
+    TRELLIS_RETURN_IF_ERROR(s.Bind(1, int64_t{disabled}).Bind(2, id).Done("user"));
+    return Changed();
+  }
+  Status SetUserPassword(const std::string& id, const std::string& hash) override {
+    Stmt s(c_, "UPDATE users SET password_hash=?, failed_logins=0, locked_until=0 WHERE id=?");
+    TRELLIS_RETURN_IF_ERROR(s.Bind(1, hash).Bind(2, id).Done("user"));
+    return Changed();
+  }
+  Status InsertSession(const SessionRow& r) override {
+    Stmt s(c_, "INSERT INTO sessions(token_hash, user_id, csrf_hash, created_at, last_seen_at, expires_at)"
+                " VALUES(?,?,?,?,?,?)");
+    return s.BindBlob(1, r.token_hash).Bind(2, r.user_id).BindBlob(3, r.csrf_hash).Bind(4, r.created_at)
+        .Bind(5, r.last_seen_at).Bind(6, r.expires_at).Done("session");
+  }
+  Status TouchSession(const std::string& token_hash, int64_t now) override {
+    Stmt s(c_, "UPDATE sessions SET last_seen_at=? WHERE token_hash=?");
+    return s.Bind(1, now).BindBlob(2, token_hash).Done("session");
+  }
+  Status DeleteSession(const std::string& token_hash) override {
+    Stmt s(c_, "DELETE FROM sessions WHERE token_hash=?");
+    return s.BindBlob(1, token_hash).Done("session");
+  }
+  Status DeleteUserSessions(const std::string& user_id) override {
+    Stmt s(c_, "DELETE FROM sessions WHERE user_id=?");
+    return s.Bind(1, user_id).Done("session");
+  }
+  Status InsertToken(const TokenRow& t) override {
+    Stmt s(c_, "INSERT INTO api_tokens(token_hash, id, user_id, name, created_at, expires_at, revoked_at)"
+                " VALUES(?,?,?,?,?,?,?)");
+    return s.BindBlob(1, t.token_hash).Bind(2, t.id).Bind(3, t.user_id).Bind(4, t.name).Bind(5, t.created_at)
+        .Bind(6, t.expires_at).Bind(7, t.revoked_at).Done("token");
+  }
+  Status RevokeToken(const std::string& id, int64_t now) override {
+    Stmt s(c_, "UPDATE api_tokens SET revoked_at=? WHERE id=? AND revoked_at=0");
+    TRELLIS_RETURN_IF_ERROR(s.Bind(1, now).Bind(2, id).Done("token"));
+    return Changed();
+  }
+  Status PutDataKey(const DataKeyRow& k) override {
+    Stmt s(c_, "INSERT OR REPLACE INTO data_keys(survivor_id, key_version, wrapped) VALUES(?,?,?)");
+    return s.Bind(1, k.survivor_id).Bind(2, int64_t{k.key_version}).BindBlob(3, k.wrapped).Done("data key");
+  }
+  Status DeleteDataKey(const std::string& survivor_id) override {
+    Stmt s(c_, "DELETE FROM data_keys WHERE survivor_id=?");
+    TRELLIS_RETURN_IF_ERROR(s.Bind(1, survivor_id).Done("data key"));
+    return Changed();
+  }
+  Status InsertRecord(const StoredRecord& r) override {
+    Stmt s(c_, "INSERT INTO records(id, kind, agency_id, survivor_id, case_number, status, version, created_at,"
+                " updated_at, plain, sealed, team) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+    return BindRecord(s, r).Done("record");
+  }
+  Status UpdateRecord(const StoredRecord& r, int64_t expected_version) override {
+    Stmt s(c_, "UPDATE records SET id=?1, kind=?2, agency_id=?3, survivor_id=?4, case_number=?5, status=?6,"
+                " version=?7, created_at=?8, updated_at=?9, plain=?10, sealed=?11, team=?12"
+                " WHERE id=?1 AND version=?13");
+    TRELLIS_RETURN_IF_ERROR(BindRecord(s, r).Bind(13, expected_version).Done("record"));
+    if (sqlite3_changes(c_.db) == 1) return Status::Ok();
+    Stmt probe(c_, "SELECT 1 FROM records WHERE id=?");
+    probe.Bind(1, r.id);
+    if (probe.Step() == SQLITE_ROW) return Status::Conflict("the record was changed by someone else; reload it");
+    return Status::NotFound();
+  }
+  Status DeleteSurvivorRecords(const std::string& survivor_id) override {
+    Stmt s(c_, "DELETE FROM records WHERE survivor_id=?");
+    return s.Bind(1, survivor_id).Done("record");
+  }
+  Status SetMeta(const std::string& key, const std::string& value) override {
+    Stmt s(c_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)");
+    return s.Bind(1, key).BindBlob(2, value).Done("meta");
+  }
+
+ private:
+  Status Changed() { return sqlite3_changes(c_.db) > 0 ? Status::Ok() : Status::NotFound(); }
+  Stmt& BindRecord(Stmt& s, const StoredRecord& r) {
+    return s.Bind(1, r.id).Bind(2, static_cast<int64_t>(r.kind)).Bind(3, r.agency_id).Bind(4, r.survivor_id)
+        .Bind(5, r.case_number).Bind(6, r.status).Bind(7, r.version).Bind(8, r.created_at).Bind(9, r.updated_at)
+        .Bind(10, EncodePlain(r.plain)).BindBlob(11, EncodeSealed(r.sealed)).Bind(12, EncodeTeam(r.team));
+  }
+  Conn& c_;
+};
+
+class SqliteStore final : public CaseStore {
+ public:
+  SqliteStore(std::string path, sqlite3* writer, int readers)
+      : path_(std::move(path)), writer_(std::make_unique<Conn>(writer)), max_readers_(readers) {}
+
+  Status Migrate() {
+    std::lock_guard lock(write_mu_);
+    TRELLIS_RETURN_IF_ERROR(Exec(writer_->db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"));
+    int64_t version = 0;
+    {
+      Stmt s(*writer_, "SELECT max(version) FROM schema_version");
+      if (s.Step() == SQLITE_ROW) version = s.Int(0);
+    }
+    const int64_t latest = static_cast<int64_t>(std::size(kMigrations));
+    if (version > latest) return Status(Code::kFailedPrecondition, "the store is newer than this trellis binary");
+    for (int64_t v = version; v < latest; ++v) {
+      TRELLIS_RETURN_IF_ERROR(Exec(writer_->db, "BEGIN IMMEDIATE"));
+      Status st = Exec(writer_->db, kMigrations[v]);
+      if (st.ok()) {
+        Stmt s(*writer_, "INSERT INTO schema_version(version) VALUES(?)");
+        st = s.Bind(1, v + 1).Done("schema");
+      }
+      if (!st.ok()) {
+        (void)Exec(writer_->db, "ROLLBACK");
+        return st;
+      }
+      TRELLIS_RETURN_IF_ERROR(Exec(writer_->db, "COMMIT"));
+    }
+    return Status::Ok();
+  }
+
+  Status Write(const std::function<Status(Txn&)>& fn) override {
+    std::lock_guard lock(write_mu_);
+    TRELLIS_RETURN_IF_ERROR(Exec(writer_->db, "BEGIN IMMEDIATE"));
+    SqliteTxn txn(*writer_);
+    Status st = fn(txn);
+    if (!st.ok()) {
+      (void)Exec(writer_->db, "ROLLBACK");
+      return st;
+    }
+    st = Exec(writer_->db, "COMMIT");
+    if (!st.ok()) (void)Exec(writer_->db, "ROLLBACK");
+    return st;
+  }
+
+  Result<domain::Agency> GetAgency(const std::string& id) override {
+    return WithReader<domain::Agency>([&](Conn& db) -> Result<domain::Agency> {
+      Stmt s(db, "SELECT id, name, kind FROM agencies WHERE id=?");
+      s.Bind(1, id);
+      if (s.Step() != SQLITE_ROW) return Status::NotFound();
+      return ReadAgency(s);
+    });
+  }
+  Result<std::vector<domain::Agency>> ListAgencies() override {
+    return WithReader<std::vector<domain::Agency>>([&](Conn& db) -> Result<std::vector<domain::Agency>> {
+      Stmt s(db, "SELECT id, name, kind FROM agencies ORDER BY name, id");
+      std::vector<domain::Agency> out;
+      while (s.Step() == SQLITE_ROW) out.push_back(ReadAgency(s));
+      return out;
+    });
+  }
+  Result<UserRow> GetUserById(const std::string& id) override { return GetUser("id", id); }
+  Result<UserRow> GetUserByName(const std::string& name) override { return GetUser("username", name); }
+  Result<std::vector<UserRow>> ListUsers(const std::string& agency_id) override {
+    return WithReader<std::vector<UserRow>>([&](Conn& db) -> Result<std::vector<UserRow>> {
+      std::string sql = std::string("SELECT ") + kUserCols + " FROM users WHERE agency_id=? ORDER BY username";
+      Stmt s(db, sql);
+      s.Bind(1, agency_id);
+      std::vector<UserRow> out;
+      while (s.Step() == SQLITE_ROW) out.push_back(ReadUser(s));
+      return out;
+    });
+  }
+  Result<SessionRow> GetSession(const std::string& token_hash) override {
+    return WithReader<SessionRow>([&](Conn& db) -> Result<SessionRow> {
+      Stmt s(db, "SELECT token_hash, user_id, csrf_hash, created_at, last_seen_at, expires_at FROM sessions"
+                 " WHERE token_hash=?");
+      s.BindBlob(1, token_hash);
+      if (s.Step() != SQLITE_ROW) return Status::NotFound();
+      return SessionRow{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), s.Int(5)};
+    });
+  }
+  Result<TokenRow> GetToken(const std::string& token_hash) override {
+    return WithReader<TokenRow>([&](Conn& db) -> Result<TokenRow> {
+      Stmt s(db, "SELECT id, token_hash, user_id, name, created_at, expires_at, revoked_at FROM api_tokens"
+                 " WHERE token_hash=?");
+      s.BindBlob(1, token_hash);
+      if (s.Step() != SQLITE_ROW) return Status::NotFound();
+      return TokenRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5), s.Int(6)};
+    });
+  }
+  Result<DataKeyRow> GetDataKey(const std::string& survivor_id) override {
+    return WithReader<DataKeyRow>([&](Conn& db) -> Result<DataKeyRow> {
+      Stmt s(db, "SELECT survivor_id, wrapped, key_version FROM data_keys WHERE survivor_id=?");
+      s.Bind(1, survivor_id);
+      if (s.Step() != SQLITE_ROW) return Status::NotFound();
+      return DataKeyRow{s.Text(0), s.Text(1), static_cast<uint32_t>(s.Int(2))};
+    });
+  }
+  Status ForEachDataKey(const std::function<Status(const DataKeyRow&)>& fn) override {
+    auto r = WithReader<int>([&](Conn& db) -> Result<int> {
+      Stmt s(db, "SELECT survivor_id, wrapped, key_version FROM data_keys ORDER BY survivor_id");
+      while (s.Step() == SQLITE_ROW) {
+        TRELLIS_RETURN_IF_ERROR(fn(DataKeyRow{s.Text(0), s.Text(1), static_cast<uint32_t>(s.Int(2))}));
+      }
+      return 0;
+    });
+    return r.status();
+  }
+  Result<StoredRecord> GetRecord(RecordKind kind, const std::string& id) override {
+    return WithReader<StoredRecord>([&](Conn& db) -> Result<StoredRecord> {
+      static const std::string sql = std::string("SELECT ") + kRecordCols + " FROM records WHERE id=? AND kind=?";
+      Stmt s(db, sql);
+      s.Bind(1, id).Bind(2, static_cast<int64_t>(kind));
+      if (s.Step() != SQLITE_ROW) return Status::NotFound();
+      return ReadRecord(s);
+    });
+  }
+  Result<std::vector<StoredRecord>> ListRecords(const ListQuery& q) override {
+    return WithReader<std::vector<StoredRecord>>([&](Conn& db) -> Result<std::vector<StoredRecord>> {
+      std::vector<StoredRecord> out;
+      if (q.agency_ids.empty()) return out;
+      std::string sql = std::string("SELECT ") + kRecordCols + " FROM records WHERE kind=?1 AND agency_id IN (";
+      for (size_t i = 0; i < q.agency_ids.size(); ++i) sql += (i ? ",?" : "?") + std::to_string(10 + i);
+      sql += ") AND (created_at > ?2 OR (created_at = ?2 AND id > ?3)) AND updated_at >= ?4";
+      if (q.survivor_id) sql += " AND survivor_id = ?5";
+      if (q.status) sql += " AND status = ?6";
+      if (q.team_member) sql += " AND instr(team, ?7) > 0";
+      sql += " ORDER BY created_at, id LIMIT ?8";
+      Stmt s(db, sql);
+      if (!s.ok()) return Status::Internal("list query failed to prepare");
+      s.Bind(1, static_cast<int64_t>(q.kind)).Bind(2, q.after_created).Bind(3, q.after_id).Bind(4, q.updated_since);
+      if (q.survivor_id) s.Bind(5, *q.survivor_id);
+      if (q.status) s.Bind(6, *q.status);
+      if (q.team_member) s.Bind(7, "\"" + *q.team_member + "\"");
+      s.Bind(8, static_cast<int64_t>(q.limit));
+      for (size_t i = 0; i < q.agency_ids.size(); ++i) s.Bind(static_cast<int>(10 + i), q.agency_ids[i]);
+      while (s.Step() == SQLITE_ROW) out.push_back(ReadRecord(s));
+      return out;
+    });
+  }
+  Result<int64_t> CountRecords(RecordKind kind, const std::vector<std::string>& agency_ids) override {
+    return WithReader<int64_t>([&](Conn& db) -> Result<int64_t> {
+      int64_t total = 0;
+      for (const auto& a : agency_ids) {
+        Stmt s(db, "SELECT count(*) FROM records WHERE kind=? AND agency_id=?");
+        s.Bind(1, static_cast<int64_t>(kind)).Bind(2, a);
+        if (s.Step() == SQLITE_ROW) total += s.Int(0);
+      }
+      return total;
+    });
+  }
+  Status ForEachRecord(RecordKind kind, const std::vector<std::string>& agency_ids,
+                       const std::function<Status(const StoredRecord&)>& fn) override {
+    ListQuery q;
+    q.kind = kind;
+    q.agency_ids = agency_ids;
+    q.limit = 1000;
+    while (true) {
+      TRELLIS_ASSIGN_OR_RETURN(auto page, ListRecords(q));
+      for (const auto& r : page) TRELLIS_RETURN_IF_ERROR(fn(r));
+      if (page.size() < static_cast<size_t>(q.limit)) return Status::Ok();
+      q.after_created = page.back().created_at;
+      q.after_id = page.back().id;
+    }
+  }
+  Result<std::optional<std::string>> GetMeta(const std::string& key) override {
+    return WithReader<std::optional<std::string>>([&](Conn& db) -> Result<std::optional<std::string>> {
+      Stmt s(db, "SELECT value FROM meta WHERE key=?");
+      s.Bind(1, key);
+      if (s.Step() != SQLITE_ROW) return std::optional<std::string>();
+      return std::optional<std::string>(s.Text(0));
+    });
+  }
+
+  Status AppendAudit(const std::vector<AuditRow>& rows, const AuditCheckpointRow& cp) override {
+    return Write([&](Txn&) -> Status {
+      Stmt s(*writer_, "INSERT INTO audit_log(seq, entry, chain_hash) VALUES(?,?,?)");
+      for (const AuditRow& r : rows) {
+        TRELLIS_RETURN_IF_ERROR(s.Bind(1, r.seq).BindBlob(2, r.encoded).BindBlob(3, r.chain_hash).Done("audit"));
+        s.Reset();
+      }
+      Stmt c(*writer_, "INSERT INTO audit_checkpoints(seq, chain_hash, signature, signed_at) VALUES(?,?,?,?)");
+      return c.Bind(1, cp.seq).BindBlob(2, cp.chain_hash).BindBlob(3, cp.signature).Bind(4, cp.signed_at)
+          .Done("audit checkpoint");
+    });
+  }
+  Result<AuditRow> LastAudit() override {
+    return WithReader<AuditRow>([&](Conn& db) -> Result<AuditRow> {
+      Stmt s(db, "SELECT seq, entry, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+      if (s.Step() != SQLITE_ROW) return AuditRow{0, "", ""};
+      return AuditRow{s.Int(0), s.Text(1), s.Text(2)};
+    });
+  }
+  Status ForEachAudit(int64_t from_seq, const std::function<bool(const AuditRow&)>& fn) override {
+    auto r = WithReader<int>([&](Conn& db) -> Result<int> {
+      Stmt s(db, "SELECT seq, entry, chain_hash FROM audit_log WHERE seq >= ? ORDER BY seq");
+      s.Bind(1, from_seq);
+      while (s.Step() == SQLITE_ROW) {
+        if (!fn(AuditRow{s.Int(0), s.Text(1), s.Text(2)})) break;
+      }
+      return 0;
+    });
+    return r.status();
+  }
+  Result<std::vector<AuditCheckpointRow>> ListCheckpoints() override {
+    return WithReader<std::vector<AuditCheckpointRow>>(
+        [&](Conn& db) -> Result<std::vector<AuditCheckpointRow>> {
+          Stmt s(db, "SELECT seq, chain_hash, signature, signed_at FROM audit_checkpoints ORDER BY seq");
+          std::vector<AuditCheckpointRow> out;
+          while (s.Step() == SQLITE_ROW) out.push_back({s.Int(0), s.Text(1), s.Text(2), s.Int(3)});
+          return out;
+        });
+  }
+
+  Status SnapshotTo(const std::string& path) override {
+    ::unlink(path.c_str());
+    std::lock_guard lock(write_mu_);
+    Stmt s(*writer_, "VACUUM INTO ?");
+    return s.Bind(1, path).Done("snapshot");
+  }
+  Status CheckIntegrity() override {
+    auto r = WithReader<int>([&](Conn& db) -> Result<int> {
+      Stmt s(db, "PRAGMA integrity_check");
+      if (s.Step() != SQLITE_ROW || s.Text(0) != "ok") return Status::DataLoss("integrity_check failed");
+      return 0;
+    });
+    return r.status();
+  }
+
+ private:
+  static domain::Agency ReadAgency(Stmt& s) {
+    domain::Agency a{s.Text(0), s.Text(1)};
+    auto k = domain::ParseAgencyKind(s.Text(2));
+    if (k.ok()) a.kind = *k;
+    return a;
+  }
+  Result<UserRow> GetUser(const char* col, const std::string& v) {
+    return WithReader<UserRow>([&](Conn& db) -> Result<UserRow> {
+      std::string sql = std::string("SELECT ") + kUserCols + " FROM users WHERE " + col + "=?";
+      Stmt s(db, sql);
+      s.Bind(1, v);
+      if (s.Step() != SQLITE_ROW) return Status::NotFound();
+      return ReadUser(s);
+    });
+  }
+
+  // Runs fn on a reader connection from the pool (opened on demand).
+  template <typename T>
+  Result<T> WithReader(const std::function<Result<T>(Conn&)>& fn) {
+    std::unique_ptr<Conn> conn;
+    {
+      std::lock_guard lock(pool_mu_);
+      if (!idle_readers_.empty()) {
+        conn = std::move(idle_readers_.back());
+        idle_readers_.pop_back();
+      }
+    }
+    if (!conn) {
+      auto opened = OpenConnection(path_, false);
+      if (!opened.ok()) return opened.status();
+      conn = std::make_unique<Conn>(*opened);
+    }
+    Result<T> r = [&]() -> Result<T> {
+      Stmt begin(*conn, "BEGIN");  // one consistent snapshot for the whole read
+      if (begin.Step() != SQLITE_DONE) return Status::Internal("cannot start a read");
+      return fn(*conn);
+    }();
+    {
+      Stmt commit(*conn, "COMMIT");
+      commit.Step();
+    }
+    std::lock_guard lock(pool_mu_);
+    if (static_cast<int>(idle_readers_.size()) < max_readers_) idle_readers_.push_back(std::move(conn));
+    return r;
+  }
+
+  std::string path_;
+  std::unique_ptr<Conn> writer_;
+  int max_readers_;
+  std::mutex write_mu_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Conn>> idle_readers_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<CaseStore>> OpenSqliteStore(const std::string& path, const SqliteOptions& options) {
+  if (!options.create_if_missing && ::access(path.c_str(), F_OK) != 0) {
+    return Status(Code::kFailedPrecondition, "no store at " + path + " (run `trellis init`)");
+  }
+  auto db = OpenConnection(path, options.create_if_missing);
+  if (!db.ok()) return db.status();
+  auto store = std::make_unique<SqliteStore>(path, *db, options.reader_connections);
+  TRELLIS_RETURN_IF_ERROR(store->Migrate());
+  return std::unique_ptr<CaseStore>(std::move(store));
+}
+
+Status StripDataKeysFromSnapshot(const std::string& snapshot_path) {
+  auto db = OpenConnection(snapshot_path, false);
+  if (!db.ok()) return db.status();
+  Status st = Exec(*db, "PRAGMA journal_mode=DELETE; DELETE FROM data_keys; VACUUM;");
+  sqlite3_close(*db);
+  return st;
+}
+
+Status MergeDataKeysInto(const std::string& restored_path, const std::string& live_path) {
+  auto db = OpenConnection(restored_path, false);
+  if (!db.ok()) return db.status();
+  Conn conn(*db);
+  Status st;
+  {
+    Stmt attach(conn, "ATTACH DATABASE ? AS live");
+    st = attach.Bind(1, live_path).Done("attach");
+  }
+  if (st.ok()) {
+    st = Exec(*db,
+              "INSERT OR IGNORE INTO main.data_keys(survivor_id, key_version, wrapped)"
+              " SELECT survivor_id, key_version, wrapped FROM live.data_keys;"
+              "DETACH DATABASE live;");
+  }
+  return st;
+}
+
+}  // namespace trellis::storage

@@ -1,0 +1,177 @@
+// CaseStore: the repository interface every backend implements (sqlite/ now, postgres/ next).
+//
+// The store persists what app/ hands it and knows nothing of policy: values of sealed fields
+// arrive and leave as envelopes (crypto/envelope.h), plain fields as canonical text. No
+// SQL dialect leaks through this interface.
+//
+// Thread-safety: every method may be called from any thread. Reads run concurrently; writes
+// are serialised by the backend. Write() runs its callback inside one transaction: either
+// everything the callback did is committed durably (fsync) before Write() returns ok, or
+// nothing is.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "domain/model.h"
+
+namespace trellis::storage {
+
+// A record as stored: plain fields in clear, sealed fields as envelopes.
+struct StoredRecord {
+  domain::RecordKind kind = domain::RecordKind::kSurvivor;
+  std::string id;
+  std::string agency_id;
+  std::string survivor_id;
+  std::string case_number;
+  std::string status;  // cas_Status, for list filters (a case-class field, not sealed)
+  int64_t version = 0;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  std::map<std::string, std::string> plain;
+  std::map<std::string, std::string> sealed;  // field -> envelope
+  std::vector<std::string> team;
+};
+
+struct UserRow {
+  domain::User user;
+  std::string password_hash;
+  int64_t failed_logins = 0;
+  int64_t locked_until = 0;  // micros
+  int64_t created_at = 0;
+};
+
+struct SessionRow {
+  std::string token_hash;
+  std::string user_id;
+  std::string csrf_hash;
+  int64_t created_at = 0;
+  int64_t last_seen_at = 0;
+  int64_t expires_at = 0;  // absolute lifetime
+};
+
+struct TokenRow {
+  std::string id;
+  std::string token_hash;
+  std::string user_id;
+  std::string name;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;  // 0 = no expiry
+  int64_t revoked_at = 0;
+};
+
+struct DataKeyRow {
+  std::string survivor_id;
+  std::string wrapped;  // crypto::WrapDataKey output
+  uint32_t key_version = 1;
+};
+
+struct ListQuery {
+  domain::RecordKind kind = domain::RecordKind::kCase;
+  std::vector<std::string> agency_ids;  // only these agencies (empty = none)
+  std::optional<std::string> survivor_id;
+  std::optional<std::string> status;
+  std::optional<std::string> team_member;  // cases whose team names this user
+  int64_t updated_since = 0;
+  // Keyset paging: records strictly after (created_at, id) in (created_at, id) order.
+  int64_t after_created = 0;
+  std::string after_id;
+  int limit = 50;
+};
+
+// The write side of one transaction.
+class Txn {
+ public:
+  virtual ~Txn() = default;
+  virtual Status PutAgency(const domain::Agency& a, int64_t now) = 0;
+  virtual Status InsertUser(const UserRow& u) = 0;
+  virtual Status UpdateUserLogin(const std::string& user_id, int64_t failed_logins, int64_t locked_until) = 0;
+  virtual Status SetUserDisabled(const std::string& user_id, bool disabled) = 0;
+  virtual Status SetUserPassword(const std::string& user_id, const std::string& hash) = 0;
+  virtual Status InsertSession(const SessionRow& s) = 0;
+  virtual Status TouchSession(const std::string& token_hash, int64_t now) = 0;
+  virtual Status DeleteSession(const std::string& token_hash) = 0;
+  virtual Status DeleteUserSessions(const std::string& user_id) = 0;
+  virtual Status InsertToken(const TokenRow& t) = 0;
+  virtual Status RevokeToken(const std::string& token_id, int64_t now) = 0;
+  virtual Status PutDataKey(const DataKeyRow& k) = 0;  // insert or replace (re-wrap)
+  virtual Status DeleteDataKey(const std::string& survivor_id) = 0;
+  // Inserts a new record; kAlreadyExists when the id is taken.
+  virtual Status InsertRecord(const StoredRecord& r) = 0;
+  // Replaces a record if its stored version equals `expected_version` (then stored as
+  // r.version); kConflict otherwise, kNotFound when absent.
+  virtual Status UpdateRecord(const StoredRecord& r, int64_t expected_version) = 0;
+  virtual Status DeleteSurvivorRecords(const std::string& survivor_id) = 0;
+  virtual Status SetMeta(const std::string& key, const std::string& value) = 0;
+};
+
+struct AuditRow {
+  int64_t seq;
+  std::string encoded;
+  std::string chain_hash;
+};
+struct AuditCheckpointRow {
+  int64_t seq;
+  std::string chain_hash;
+  std::string signature;
+  int64_t signed_at;
+};
+
+class CaseStore {
+ public:
+  virtual ~CaseStore() = default;
+
+  virtual Status Write(const std::function<Status(Txn&)>& fn) = 0;
+
+  virtual Result<domain::Agency> GetAgency(const std::string& id) = 0;
+  virtual Result<std::vector<domain::Agency>> ListAgencies() = 0;
+  virtual Result<UserRow> GetUserById(const std::string& id) = 0;
+  virtual Result<UserRow> GetUserByName(const std::string& username) = 0;
+  virtual Result<std::vector<UserRow>> ListUsers(const std::string& agency_id) = 0;
+  virtual Result<SessionRow> GetSession(const std::string& token_hash) = 0;
+  virtual Result<TokenRow> GetToken(const std::string& token_hash) = 0;
+  virtual Result<DataKeyRow> GetDataKey(const std::string& survivor_id) = 0;
+  // Calls fn for every data key (key rotation); stops early if fn returns non-ok.
+  virtual Status ForEachDataKey(const std::function<Status(const DataKeyRow&)>& fn) = 0;
+  virtual Result<StoredRecord> GetRecord(domain::RecordKind kind, const std::string& id) = 0;
+  virtual Result<std::vector<StoredRecord>> ListRecords(const ListQuery& q) = 0;
+  virtual Result<int64_t> CountRecords(domain::RecordKind kind, const std::vector<std::string>& agency_ids) = 0;
+  // Every record in (created_at, id) order, for export.
+  virtual Status ForEachRecord(domain::RecordKind kind, const std::vector<std::string>& agency_ids,
+                               const std::function<Status(const StoredRecord&)>& fn) = 0;
+  virtual Result<std::optional<std::string>> GetMeta(const std::string& key) = 0;
+
+  // Audit: appended atomically with its checkpoint; read back in order for verification.
+  virtual Status AppendAudit(const std::vector<AuditRow>& rows, const AuditCheckpointRow& checkpoint) = 0;
+  virtual Result<AuditRow> LastAudit() = 0;  // seq 0 when empty
+  virtual Status ForEachAudit(int64_t from_seq, const std::function<bool(const AuditRow&)>& fn) = 0;
+  virtual Result<std::vector<AuditCheckpointRow>> ListCheckpoints() = 0;
+
+  // Backups: a consistent copy of the whole store at `path` (plain file; the caller encrypts).
+  virtual Status SnapshotTo(const std::string& path) = 0;
+  // Integrity check of the backend (SQLite: PRAGMA integrity_check).
+  virtual Status CheckIntegrity() = 0;
+};
+
+struct SqliteOptions {
+  int reader_connections = 8;
+  bool create_if_missing = false;
+};
+
+// Opens (and migrates) the SQLite store at `path`.
+Result<std::unique_ptr<CaseStore>> OpenSqliteStore(const std::string& path, const SqliteOptions& options = {});
+
+// Prepares a snapshot file for a backup that must not carry data keys: deletes every data key
+// from the copy and vacuums it so no trace remains (crypto-shredding holds for backups, S6).
+Status StripDataKeysFromSnapshot(const std::string& snapshot_path);
+// Copies the data keys of the live store at `live_path` into the restored file `restored_path`
+// for every survivor whose key the restored file lacks and the live store still has.
+Status MergeDataKeysInto(const std::string& restored_path, const std::string& live_path);
+
+}  // namespace trellis::storage
