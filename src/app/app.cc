@@ -1,0 +1,244 @@
+#include "app/app.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "app/impl.h"
+#include "core/ids.h"
+#include "core/rng.h"
+#include "crypto/envelope.h"
+#include "crypto/file_stream.h"
+#include "crypto/primitives.h"
+
+namespace trellis::app {
+
+namespace fs = std::filesystem;
+
+Status StoreAuditSink::AppendBatch(const std::vector<audit::StoredEntry>& rows, const audit::Checkpoint& cp) {
+  std::vector<storage::AuditRow> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back({r.seq, r.encoded, r.chain_hash});
+  return store_.AppendAudit(out, {cp.seq, cp.chain_hash, cp.signature, cp.signed_at});
+}
+
+Principal CliOperator(const std::string& agency_id) {
+  Principal p;
+  p.user.id = "cli";
+  p.user.username = "cli";
+  p.user.agency_id = agency_id;
+  p.user.role = domain::Role::kAdministrator;
+  return p;
+}
+
+policy::Subject App::Impl::SubjectOf(const Principal& p) const {
+  return {p.user.id, p.user.agency_id, p.user.role};
+}
+
+Result<crypto::Key32> App::Impl::DataKey(const std::string& survivor_id) {
+  auto row = store->GetDataKey(survivor_id);
+  if (!row.ok()) return row.status().code() == Code::kNotFound ? Status::DataLoss("the data key is gone") : row.status();
+  uint32_t version = crypto::WrappedMasterVersion(row->wrapped);
+  {
+    std::shared_lock lock(keys_mu);
+    if (const crypto::Key32* master = keys->Master(version)) return crypto::UnwrapDataKey(*master, survivor_id, row->wrapped);
+  }
+  // Another process rotated the master key: reload the key ring once.
+  auto reloaded = crypto::KeyRing::Load(KeyPath(), passphrase);
+  if (!reloaded.ok()) return reloaded.status();
+  std::unique_lock lock(keys_mu);
+  keys = std::move(reloaded).value();
+  const crypto::Key32* master = keys->Master(version);
+  if (!master) return Status::DataLoss("the master key version of a data key is not in the key ring");
+  return crypto::UnwrapDataKey(*master, survivor_id, row->wrapped);
+}
+
+storage::DataKeyRow App::Impl::NewDataKey(const std::string& survivor_id, crypto::Key32* out) {
+  *out = crypto::Key32::Random();
+  std::shared_lock lock(keys_mu);
+  return {survivor_id, crypto::WrapDataKey(keys->CurrentMaster(), keys->current_version(), survivor_id, *out), 1};
+}
+
+Status App::Impl::AuditEntry(const Principal& p, std::string action, std::string outcome, std::string target,
+                             std::string survivor, std::string request, std::string detail) {
+  return log->Append({.actor = p.user.id,
+                      .action = std::move(action),
+                      .outcome = std::move(outcome),
+                      .target = std::move(target),
+                      .survivor = std::move(survivor),
+                      .request = std::move(request),
+                      .detail = std::move(detail)});
+}
+
+Status App::Init(const InitOptions& o) {
+  std::error_code ec;
+  fs::create_directories(o.data_dir, ec);
+  if (ec) return Status(Code::kFailedPrecondition, "cannot create " + o.data_dir);
+  ::chmod(o.data_dir.c_str(), 0700);
+  const std::string store_path = o.data_dir + "/" + kStoreFile, key_path = o.data_dir + "/" + kKeyFile;
+  if (fs::exists(store_path) || fs::exists(key_path)) {
+    return Status(Code::kAlreadyExists, "a Trellis store already exists in " + o.data_dir);
+  }
+  auto ring = crypto::KeyRing::Generate();
+  TRELLIS_RETURN_IF_ERROR(ring->Save(key_path, o.passphrase, o.fast_kdf_for_tests));
+  auto store = storage::OpenSqliteStore(store_path, {.create_if_missing = true});
+  if (!store.ok()) return store.status();
+  ::chmod(store_path.c_str(), 0600);
+  return (*store)->Write([&](storage::Txn& t) {
+    return t.SetMeta("audit_public_key", ring->audit_signer().PublicKey());
+  });
+}
+
+Result<std::unique_ptr<App>> App::Open(const OpenOptions& o) {
+  crypto::InitCrypto();
+  auto impl = std::make_unique<Impl>();
+  impl->data_dir = o.data_dir;
+  impl->passphrase = o.passphrase;
+  impl->clock = o.clock ? o.clock : &SystemClock();
+  auto ring = crypto::KeyRing::Load(impl->KeyPath(), o.passphrase);
+  if (!ring.ok()) return ring.status();
+  impl->keys = std::move(ring).value();
+  auto store = storage::OpenSqliteStore(impl->StorePath(), {.reader_connections = o.reader_connections});
+  if (!store.ok()) return store.status();
+  impl->store = std::move(store).value();
+  auto pk = impl->store->GetMeta("audit_public_key");
+  if (!pk.ok()) return pk.status();
+  if (!*pk || **pk != impl->keys->audit_signer().PublicKey()) {
+    return Status(Code::kFailedPrecondition, "the key ring does not belong to this store");
+  }
+  auto last = impl->store->LastAudit();
+  if (!last.ok()) return last.status();
+  impl->sink = std::make_unique<StoreAuditSink>(*impl->store);
+  impl->log = std::make_unique<audit::Log>(*impl->sink, impl->keys->audit_signer(), *impl->clock, last->seq,
+                                           last->chain_hash);
+  return std::unique_ptr<App>(new App(std::move(impl)));
+}
+
+App::App(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+App::~App() = default;
+
+Clock& App::clock() const { return *impl_->clock; }
+const SessionLimits& App::session_limits() const { return impl_->limits; }
+
+Status App::Audit(const Principal& p, const std::string& action, const std::string& outcome, const std::string& target,
+                  const std::string& survivor, const std::string& request_id, const std::string& detail) {
+  return impl_->AuditEntry(p, action, outcome, target, survivor, request_id, detail);
+}
+
+Result<App::AuditVerifyResult> App::VerifyAudit() {
+  auto cps = impl_->store->ListCheckpoints();
+  if (!cps.ok()) return cps.status();
+  std::vector<audit::Checkpoint> checkpoints;
+  for (const auto& c : *cps) checkpoints.push_back({c.seq, c.chain_hash, c.signature, c.signed_at});
+  // Stream the log in pages so a large log is never held in memory.
+  int64_t next = 1;
+  std::vector<storage::AuditRow> page;
+  size_t at = 0;
+  Status read_status;
+  auto next_row = [&](audit::StoredEntry* out) -> bool {
+    if (at == page.size()) {
+      page.clear();
+      at = 0;
+      read_status = impl_->store->ForEachAudit(next, [&](const storage::AuditRow& r) {
+        page.push_back(r);
+        return page.size() < 10000;
+      });
+      if (page.empty() || !read_status.ok()) return false;
+      next = page.back().seq + 1;
+    }
+    const auto& r = page[at++];
+    *out = {r.seq, r.encoded, r.chain_hash};
+    return true;
+  };
+  audit::VerifyReport rep;
+  {
+    std::shared_lock lock(impl_->keys_mu);
+    rep = audit::Verify(next_row, checkpoints, impl_->keys->audit_signer().PublicKey());
+  }
+  TRELLIS_RETURN_IF_ERROR(read_status);
+  return AuditVerifyResult{rep.ok, rep.entries, rep.checkpoints, rep.first_bad_seq, rep.reason};
+}
+
+Result<int64_t> App::RotateKeys(const std::string& passphrase, bool keep_old) {
+  std::unique_lock lock(impl_->keys_mu);
+  crypto::KeyRing& ring = *impl_->keys;
+  const uint32_t next = ring.Rotate();
+  // 1. Persist the ring holding old and new versions before any key is re-wrapped.
+  TRELLIS_RETURN_IF_ERROR(ring.Save(impl_->KeyPath(), passphrase));
+  // 2. Re-wrap every data key in one transaction.
+  std::vector<storage::DataKeyRow> rewrapped;
+  Status st = impl_->store->ForEachDataKey([&](const storage::DataKeyRow& row) -> Status {
+    const crypto::Key32* old = ring.Master(crypto::WrappedMasterVersion(row.wrapped));
+    if (!old) return Status::DataLoss("a data key names a master key version that is gone");
+    auto dk = crypto::UnwrapDataKey(*old, row.survivor_id, row.wrapped);
+    if (!dk.ok()) return dk.status();
+    rewrapped.push_back({row.survivor_id, crypto::WrapDataKey(ring.CurrentMaster(), next, row.survivor_id, *dk),
+                         row.key_version});
+    return Status::Ok();
+  });
+  TRELLIS_RETURN_IF_ERROR(st);
+  TRELLIS_RETURN_IF_ERROR(impl_->store->Write([&](storage::Txn& t) {
+    for (const auto& r : rewrapped) TRELLIS_RETURN_IF_ERROR(t.PutDataKey(r));
+    return Status::Ok();
+  }));
+  // 3. Only now may old versions go.
+  if (!keep_old) {
+    ring.RetireOldVersions();
+    TRELLIS_RETURN_IF_ERROR(ring.Save(impl_->KeyPath(), passphrase));
+  }
+  lock.unlock();
+  TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(CliOperator(), "keys.rotate", "ok", "", "", "",
+                                            "version=" + std::to_string(next) +
+                                                ",rewrapped=" + std::to_string(rewrapped.size())));
+  return static_cast<int64_t>(rewrapped.size());
+}
+
+namespace {
+crypto::Key32 BackupKey(const crypto::Key32& master) { return crypto::DeriveSubkey(master, 1, "backup__"); }
+}  // namespace
+
+Status App::Backup(const std::string& out_path, bool include_keys) {
+  const std::string tmp = impl_->data_dir + "/.backup-" + NewRandomId(SystemRng(), "t") + ".db";
+  TRELLIS_RETURN_IF_ERROR(impl_->store->SnapshotTo(tmp));
+  Status st = include_keys ? Status::Ok() : storage::StripDataKeysFromSnapshot(tmp);
+  if (st.ok()) {
+    std::shared_lock lock(impl_->keys_mu);
+    st = crypto::EncryptFile(BackupKey(impl_->keys->CurrentMaster()), impl_->keys->current_version(), tmp, out_path);
+  }
+  std::remove(tmp.c_str());
+  if (st.ok()) {
+    st = impl_->AuditEntry(CliOperator(), "backup.create", "ok", "", "", "", include_keys ? "with_keys" : "without_keys");
+  }
+  return st;
+}
+
+Status Restore(const std::string& data_dir, const std::string& passphrase, const std::string& backup_path) {
+  auto ring = crypto::KeyRing::Load(data_dir + "/" + kKeyFile, passphrase);
+  if (!ring.ok()) return ring.status();
+  auto key_id = crypto::EncryptedFileKeyId(backup_path);
+  if (!key_id.ok()) return key_id.status();
+  const crypto::Key32* master = (*ring)->Master(*key_id);
+  if (!master) return Status(Code::kFailedPrecondition, "the key ring no longer holds the key of this backup");
+  const std::string store_path = data_dir + "/" + kStoreFile;
+  const std::string tmp = data_dir + "/.restore-" + NewRandomId(SystemRng(), "t") + ".db";
+  TRELLIS_RETURN_IF_ERROR(crypto::DecryptFile(BackupKey(*master), backup_path, tmp));
+  Status st = Status::Ok();
+  {
+    auto check = storage::OpenSqliteStore(tmp);
+    st = check.ok() ? (*check)->CheckIntegrity() : check.status();
+  }
+  if (st.ok() && fs::exists(store_path)) st = storage::MergeDataKeysInto(tmp, store_path);
+  if (st.ok()) {
+    for (const char* suffix : {"-wal", "-shm"}) std::remove((store_path + suffix).c_str());
+    if (std::rename(tmp.c_str(), store_path.c_str()) != 0) st = Status::Internal("cannot replace the store");
+    ::chmod(store_path.c_str(), 0600);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((tmp + suffix).c_str());
+  return st;
+}
+
+Status App::Integrity() { return impl_->store->CheckIntegrity(); }
+
+}  // namespace trellis::app

@@ -1,0 +1,189 @@
+// App: the use cases of Trellis, the only place that combines policy, storage, crypto and
+// audit. The HTTP API, the CLI and every export reach data through these calls only, so
+// policy, redaction and audit apply to all of them alike.
+//
+// Contract of every data call:
+//  - the caller is a Principal obtained from Login / Authenticate* (or the CLI operator);
+//  - a record the principal may not see answers kNotFound, exactly like a missing record (S1);
+//  - every decision and every read of identifying data is appended to the audit log before
+//    the call returns (group commit; the call fails if the audit append fails);
+//  - values of identifying and more protected fields are sealed with the survivor's data key
+//    before they reach the store, and opened only for fields the decision allows.
+// Thread-safety: an App is shared by all request threads; every method is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "domain/model.h"
+
+namespace trellis::app {
+
+struct Principal {
+  domain::User user;
+  std::string session_hash;  // empty for API tokens and the CLI
+  std::string csrf_hash;     // session's CSRF token hash (cookie sessions only)
+  bool via_cookie = false;
+};
+
+// Who performs a CLI command (an operator holding the data directory's keys).
+Principal CliOperator(const std::string& agency_id = {});
+
+struct RecordView {
+  domain::Record record;             // only the fields the principal may see
+  std::vector<std::string> redacted;  // names of fields present but withheld
+};
+
+struct ListRequest {
+  domain::RecordKind kind = domain::RecordKind::kCase;
+  std::optional<std::string> survivor_id;
+  std::optional<std::string> status;
+  bool mine = false;  // only records whose team names the principal
+  int64_t updated_since = 0;
+  std::string cursor;  // opaque, from a previous page
+  int limit = 50;      // 1..200
+};
+struct ListPage {
+  std::vector<RecordView> items;
+  std::string next_cursor;  // empty on the last page
+};
+
+struct RecordInput {
+  std::map<std::string, std::string> set;  // field -> canonical value (validated here)
+  std::vector<std::string> unset;          // fields to remove (updates only)
+  std::optional<std::vector<std::string>> team;
+  std::string survivor_id;  // cases: the survivor the case belongs to
+};
+
+struct LoginResult {
+  Principal principal;
+  std::string session_token;  // cookie value (secret)
+  std::string csrf_token;     // for the X-CSRF-Token header (secret)
+};
+
+struct InitOptions {
+  std::string data_dir;
+  std::string passphrase;  // empty: plain 0600 key file
+  bool fast_kdf_for_tests = false;
+};
+
+struct OpenOptions {
+  std::string data_dir;
+  std::string passphrase;
+  Clock* clock = nullptr;  // default: the system clock
+  int reader_connections = 8;
+};
+
+struct ImportReport {
+  int64_t rows = 0;
+  int64_t survivors = 0;
+  int64_t cases = 0;
+};
+
+struct SessionLimits {
+  int64_t idle_seconds = 30 * 60;
+  int64_t absolute_seconds = 12 * 3600;
+  int max_failures_before_lockout = 5;
+};
+
+class App {
+ public:
+  // Creates a new data directory: key ring, store, schema. Fails if one exists there.
+  static Status Init(const InitOptions& options);
+  static Result<std::unique_ptr<App>> Open(const OpenOptions& options);
+  ~App();
+
+  Clock& clock() const;
+  const SessionLimits& session_limits() const;
+
+  // --- agencies and users (administration) ---
+  Result<domain::Agency> AddAgency(const Principal& by, const std::string& name, domain::AgencyKind kind);
+  Result<std::vector<domain::Agency>> ListAgencies(const Principal& by);
+  Result<domain::User> AddUser(const Principal& by, const std::string& agency_id, const std::string& username,
+                               const std::string& display_name, domain::Role role, const std::string& password);
+  Result<std::vector<domain::User>> ListUsers(const Principal& by);
+  Status DisableUser(const Principal& by, const std::string& user_id);
+
+  // --- authentication (S8, S9) ---
+  // Unknown user, wrong password, disabled or locked account all answer the same
+  // kUnauthenticated "invalid username or password" after the same work.
+  Result<LoginResult> Login(const std::string& username, const std::string& password, const std::string& request_id);
+  Result<Principal> AuthenticateSession(const std::string& session_token);
+  Result<Principal> AuthenticateBearer(const std::string& token);
+  bool CheckCsrf(const Principal& p, const std::string& csrf_token) const;
+  Status Logout(const Principal& p, const std::string& request_id);
+  // A bearer token for scripts; the secret is returned once and stored hashed.
+  Result<std::string> CreateToken(const Principal& by, const std::string& username, const std::string& name,
+                                  int64_t ttl_seconds);
+  Principal PrincipalFor(const domain::User& user) const;
+  Result<domain::User> FindUser(const std::string& username);
+
+  // --- survivors and cases ---
+  Result<RecordView> Create(const Principal& p, domain::RecordKind kind, const RecordInput& in,
+                            const std::string& request_id);
+  Result<RecordView> Get(const Principal& p, domain::RecordKind kind, const std::string& id,
+                         const std::string& request_id);
+  Result<RecordView> Update(const Principal& p, domain::RecordKind kind, const std::string& id,
+                            int64_t expected_version, const RecordInput& in, const std::string& request_id);
+  Result<ListPage> List(const Principal& p, const ListRequest& req, const std::string& request_id);
+
+  // --- HTCDS 2.0 CSV ---
+  // All-or-nothing: any error names row, column and (for non-sealed columns) the value.
+  Result<ImportReport> ImportHtcds(const Principal& p, const std::string& agency_id, const std::string& csv_path,
+                                   const std::function<void(int64_t done, int64_t total)>& progress);
+  // Writes what `p` may see, one row per case (survivor fields repeated), or per survivor
+  // without cases. By default the export is de-identified: sealed (identifying and more
+  // protected) columns are left out. `identifying` adds those the caller may see. Cells that
+  // a spreadsheet would run as a formula are neutralised (S16).
+  Result<int64_t> ExportHtcds(const Principal& p, const std::string& out_path, bool identifying,
+                              const std::string& request_id);
+
+  // --- demo data ---
+  struct DemoLogin {
+    std::string username, password, role, agency;
+  };
+  Result<std::vector<DemoLogin>> CreateDemo(int64_t cases, uint64_t seed, bool with_users);
+
+  // --- operations ---
+  struct AuditVerifyResult {
+    bool ok;
+    int64_t entries;
+    int64_t checkpoints;
+    int64_t first_bad_seq;
+    std::string reason;
+  };
+  Result<AuditVerifyResult> VerifyAudit();
+  // Adds a master-key version, re-wraps every data key, then retires old versions unless
+  // `keep_old` (needed to restore backups taken before the rotation).
+  Result<int64_t> RotateKeys(const std::string& passphrase, bool keep_old);
+  // An encrypted, consistent backup. Without `include_keys`, data keys are left out so that
+  // erasing a survivor later also makes this backup unreadable for them (S6).
+  Status Backup(const std::string& out_path, bool include_keys);
+  // Erases one survivor: destroys the data key (crypto-shredding) and deletes the records.
+  Status EraseSurvivor(const Principal& p, const std::string& survivor_id, const std::string& request_id);
+  Status Integrity();
+
+  // Appends an audit entry (IDs only); used by the API for events such as denied requests.
+  Status Audit(const Principal& p, const std::string& action, const std::string& outcome, const std::string& target,
+               const std::string& survivor, const std::string& request_id, const std::string& detail = {});
+
+  struct Impl;
+
+ private:
+  explicit App(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Restores an encrypted backup into `data_dir` (the server must be stopped). The backup is
+// decrypted with the key ring of `data_dir`; data keys absent from the backup are taken from
+// the current store, so survivors erased since the backup stay unreadable (S6).
+Status Restore(const std::string& data_dir, const std::string& passphrase, const std::string& backup_path);
+
+}  // namespace trellis::app

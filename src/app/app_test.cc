@@ -1,0 +1,244 @@
+// Use-case tests over a real SQLite store in a temporary data directory.
+#include "app/app.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace trellis::app {
+namespace {
+
+namespace fs = std::filesystem;
+using domain::RecordKind;
+using domain::Role;
+
+class AppTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/app_test_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::remove_all(dir_);
+    ASSERT_TRUE(App::Init({dir_}).ok());
+    Reopen();
+    ngo_ = app_->AddAgency(CliOperator(), "NGO", domain::AgencyKind::kNgoServiceProvider)->id;
+    le_ = app_->AddAgency(CliOperator(), "Sheriff", domain::AgencyKind::kLawEnforcementLocal)->id;
+    advocate_ = User(ngo_, "advocate1", Role::kAdvocate);
+    attorney_ = User(ngo_, "attorney1", Role::kAttorney);
+    supervisor_ = User(ngo_, "supervisor1", Role::kSupervisor);
+    auditor_ = User(ngo_, "auditor1", Role::kAuditor);
+    officer_ = User(le_, "officer1", Role::kLeVictimSpecialist);
+  }
+  void TearDown() override {
+    app_.reset();
+    fs::remove_all(dir_);
+  }
+  void Reopen() {
+    app_.reset();
+    auto a = App::Open({.data_dir = dir_, .clock = &clock_});
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    app_ = std::move(a).value();
+  }
+  Principal User(const std::string& agency, const std::string& name, Role role) {
+    auto u = app_->AddUser(CliOperator(), agency, name, name, role, "a good long passphrase");
+    EXPECT_TRUE(u.ok()) << u.status().ToString();
+    return app_->PrincipalFor(*u);
+  }
+  RecordView NewSurvivor(const Principal& p, std::map<std::string, std::string> fields) {
+    RecordInput in;
+    in.set = std::move(fields);
+    auto v = app_->Create(p, RecordKind::kSurvivor, in, "r1");
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return *v;
+  }
+  std::string ReadAll(const std::string& path) {
+    std::stringstream ss;
+    ss << std::ifstream(path, std::ios::binary).rdbuf();
+    return ss.str();
+  }
+
+  FakeClock clock_{1'780'000'000'000'000};
+  std::string dir_, ngo_, le_;
+  std::unique_ptr<App> app_;
+  Principal advocate_, attorney_, supervisor_, auditor_, officer_;
+};
+
+TEST_F(AppTest, CreateReadSealsIdentifyingFields) {
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "CanaryFirst"}, {"prs_Gender", "Feminine"}});
+  auto got = app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r2");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->record.fields.at("prs_FirstName"), "CanaryFirst");
+  app_.reset();
+  std::string db = ReadAll(dir_ + "/trellis.db") + ReadAll(dir_ + "/trellis.db-wal");
+  EXPECT_EQ(db.find("CanaryFirst"), std::string::npos);
+  EXPECT_NE(db.find("Feminine"), std::string::npos);  // statistical fields are not sealed
+}
+
+TEST_F(AppTest, OtherAgencySeesNothingAndDenialLooksLikeMissing) {
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});
+  auto denied = app_->Get(officer_, RecordKind::kSurvivor, s.record.id, "r");
+  auto missing = app_->Get(officer_, RecordKind::kSurvivor, "s_aaaaaaaaaaaaaaaaaaaaaaaaaa", "r");
+  EXPECT_EQ(denied.status().code(), Code::kNotFound);
+  EXPECT_EQ(denied.status().ToString(), missing.status().ToString());
+  auto list = app_->List(officer_, {.kind = RecordKind::kSurvivor}, "r");
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->items.empty());
+  EXPECT_EQ(app_->Get(auditor_, RecordKind::kSurvivor, s.record.id, "r").status().code(), Code::kNotFound);
+}
+
+TEST_F(AppTest, WorkProductAndLocationRedaction) {
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}, {"prs_MailingCity", "Lakeside"}});
+  RecordInput cin;
+  cin.survivor_id = s.record.id;
+  cin.team = std::vector<std::string>{advocate_.user.id, attorney_.user.id};
+  cin.set = {{"cas_Status", "Active"}, {"trl_AttorneyWorkProduct", "theory of the case"}};
+  EXPECT_EQ(app_->Create(advocate_, RecordKind::kCase, cin, "r").status().code(), Code::kForbidden);
+  auto c = app_->Create(attorney_, RecordKind::kCase, cin, "r");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto as_adv = app_->Get(advocate_, RecordKind::kCase, c->record.id, "r");
+  ASSERT_TRUE(as_adv.ok());
+  EXPECT_EQ(as_adv->record.fields.count("trl_AttorneyWorkProduct"), 0u);
+  EXPECT_EQ(as_adv->redacted, std::vector<std::string>{"trl_AttorneyWorkProduct"});
+  EXPECT_EQ(app_->Get(attorney_, RecordKind::kCase, c->record.id, "r")->record.fields.at("trl_AttorneyWorkProduct"),
+            "theory of the case");
+  // The supervisor is not on the survivor's team: no location.
+  auto sup = app_->Get(supervisor_, RecordKind::kSurvivor, s.record.id, "r");
+  ASSERT_TRUE(sup.ok());
+  EXPECT_EQ(sup->record.fields.count("prs_MailingCity"), 0u);
+  EXPECT_EQ(sup->record.fields.at("prs_FirstName"), "Ana");
+}
+
+TEST_F(AppTest, UpdateWithOptimisticConcurrency) {
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});
+  RecordInput up;
+  up.set = {{"prs_FirstName", "Ana Maria"}};
+  auto v2 = app_->Update(advocate_, RecordKind::kSurvivor, s.record.id, 1, up, "r");
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->record.version, 2);
+  EXPECT_EQ(app_->Update(advocate_, RecordKind::kSurvivor, s.record.id, 1, up, "r").status().code(), Code::kConflict);
+  RecordInput bad;
+  bad.set = {{"prs_Birthdate", "2001-02-30"}};
+  auto b = app_->Update(advocate_, RecordKind::kSurvivor, s.record.id, 2, bad, "r");
+  EXPECT_EQ(b.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(b.status().field(), "prs_Birthdate");
+  EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r")->record.version, 2);
+}
+
+TEST_F(AppTest, LoginLockoutAndSessions) {
+  auto bad_user = app_->Login("nobody", "a good long passphrase", "r");
+  auto bad_pw = app_->Login("advocate1", "wrong password!!", "r");
+  EXPECT_EQ(bad_user.status().ToString(), bad_pw.status().ToString());
+  auto ok = app_->Login("advocate1", "a good long passphrase", "r");
+  ASSERT_TRUE(ok.ok());
+  auto p = app_->AuthenticateSession(ok->session_token);
+  ASSERT_TRUE(p.ok());
+  EXPECT_TRUE(app_->CheckCsrf(*p, ok->csrf_token));
+  EXPECT_FALSE(app_->CheckCsrf(*p, "nope"));
+  clock_.AdvanceSeconds(31 * 60);  // idle timeout
+  EXPECT_FALSE(app_->AuthenticateSession(ok->session_token).ok());
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(app_->Login("advocate1", "wrong password!!", "r").ok());
+  // Locked: even the right password fails, with the same message.
+  auto locked = app_->Login("advocate1", "a good long passphrase", "r");
+  EXPECT_EQ(locked.status().ToString(), bad_pw.status().ToString());
+  clock_.AdvanceSeconds(120);
+  EXPECT_TRUE(app_->Login("advocate1", "a good long passphrase", "r").ok());
+  EXPECT_EQ(app_->AddUser(CliOperator(), ngo_, "weak", "", Role::kAdvocate, "password1234").status().field(), "password");
+  EXPECT_EQ(app_->AddUser(CliOperator(), ngo_, "shorty", "", Role::kAdvocate, "short").status().field(), "password");
+}
+
+TEST_F(AppTest, BearerTokens) {
+  auto token = app_->CreateToken(CliOperator(), "advocate1", "script", 3600);
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(app_->AuthenticateBearer(*token)->user.username, "advocate1");
+  EXPECT_FALSE(app_->AuthenticateBearer(*token + "x").ok());
+  clock_.AdvanceSeconds(3601);
+  EXPECT_FALSE(app_->AuthenticateBearer(*token).ok());
+}
+
+TEST_F(AppTest, AuditChainVerifiesAndRecordsDecisions) {
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});
+  ASSERT_TRUE(app_->Get(officer_, RecordKind::kSurvivor, s.record.id, "r").status().code() == Code::kNotFound);
+  auto v = app_->VerifyAudit();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->reason;
+  EXPECT_GT(v->entries, 5);
+}
+
+TEST_F(AppTest, RotationKeepsEveryRecordReadable) {
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});
+  auto n = app_->RotateKeys("", /*keep_old=*/false);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 1);
+  Reopen();
+  EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r")->record.fields.at("prs_FirstName"), "Ana");
+}
+
+TEST_F(AppTest, ShreddedSurvivorStaysUnreadableAfterRestoringOldBackup) {
+  RecordView keep = NewSurvivor(advocate_, {{"prs_FirstName", "Keep"}});
+  RecordView gone = NewSurvivor(advocate_, {{"prs_FirstName", "Gone"}});
+  const std::string backup = dir_ + "/../" + std::to_string(::getpid()) + "_backup.trb";
+  ASSERT_TRUE(app_->Backup(backup, /*include_keys=*/false).ok());
+  EXPECT_EQ(ReadAll(backup).find("Keep"), std::string::npos);
+  ASSERT_TRUE(app_->EraseSurvivor(supervisor_, gone.record.id, "r").ok());
+  EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, gone.record.id, "r").status().code(), Code::kNotFound);
+  app_.reset();
+  ASSERT_TRUE(Restore(dir_, "", backup).ok());
+  Reopen();
+  // The old backup brought the erased survivor's record back, but not its key.
+  EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, keep.record.id, "r")->record.fields.at("prs_FirstName"), "Keep");
+  EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, gone.record.id, "r").status().code(), Code::kDataLoss);
+  std::remove(backup.c_str());
+}
+
+TEST_F(AppTest, ImportIsAllOrNothingWithRowAndColumn) {
+  const std::string csv = dir_ + "/in.csv";
+  std::ofstream(csv) << "prs_FirstName,prs_Gender,vic_TypeOfExploitation,cas_Status\n"
+                        "Ana,Feminine,ForcedLabour;Servitude,Active\n"
+                        "Luz,Purple,ForcedLabour,Active\n";
+  auto r = app_->ImportHtcds(CliOperator(), ngo_, csv, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("row 3, column 2 (prs_Gender)"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("Purple"), std::string::npos);
+  EXPECT_TRUE(app_->List(advocate_, {.kind = RecordKind::kSurvivor}, "r")->items.empty());
+
+  std::ofstream(csv) << "prs_FirstName,prs_Gender,vic_TypeOfExploitation,cas_Status\n"
+                        "Ana,Feminine,ForcedLabour;Servitude,Active\n"
+                        "\"Luz, Maria\",Masculine,,Closed\n";
+  r = app_->ImportHtcds(CliOperator(), ngo_, csv, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->survivors, 2);
+  EXPECT_EQ(r->cases, 2);
+
+  std::ofstream(csv) << "prs_FirstName,favourite_colour\nAna,red\n";
+  r = app_->ImportHtcds(CliOperator(), ngo_, csv, nullptr);
+  EXPECT_NE(r.status().message().find("row 1, column 2 (favourite_colour)"), std::string::npos);
+  std::ofstream(csv) << "prs_FirstName,prs_Gender\nAna\n";
+  EXPECT_NE(app_->ImportHtcds(CliOperator(), ngo_, csv, nullptr).status().message().find("row 2"), std::string::npos);
+  std::ofstream(csv) << "prs_FirstName\n\"unterminated\n";
+  EXPECT_EQ(app_->ImportHtcds(CliOperator(), ngo_, csv, nullptr).status().code(), Code::kInvalidArgument);
+
+  const std::string out = dir_ + "/out.csv";
+  auto rows = app_->ExportHtcds(advocate_, out, /*identifying=*/false, "r");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(*rows, 2);
+  std::string text = ReadAll(out);
+  EXPECT_EQ(text.find("Ana"), std::string::npos);  // de-identified by default
+  EXPECT_NE(text.find("ForcedLabour;Servitude"), std::string::npos);
+  ASSERT_TRUE(app_->ExportHtcds(advocate_, out, /*identifying=*/true, "r").ok());
+  EXPECT_NE(ReadAll(out).find("\"Luz, Maria\""), std::string::npos);
+  EXPECT_EQ(app_->ExportHtcds(auditor_, out, false, "r").status().code(), Code::kForbidden);
+}
+
+TEST_F(AppTest, ExportNeutralisesFormulas) {
+  RecordInput in;
+  in.set = {{"prs_FirstName", "=HYPERLINK(\"http://x\")"}};
+  ASSERT_TRUE(app_->Create(advocate_, RecordKind::kSurvivor, in, "r").ok());
+  const std::string out = dir_ + "/out.csv";
+  ASSERT_TRUE(app_->ExportHtcds(advocate_, out, true, "r").ok());
+  EXPECT_NE(ReadAll(out).find("\"'=HYPERLINK"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace trellis::app

@@ -1,0 +1,69 @@
+// Internal to app/: the state behind App and helpers shared by its .cc files.
+#pragma once
+
+#include <memory>
+#include <shared_mutex>
+#include <string>
+
+#include "app/app.h"
+#include "audit/audit.h"
+#include "crypto/keyring.h"
+#include "crypto/secret.h"
+#include "policy/policy.h"
+#include "storage/store.h"
+
+namespace trellis::app {
+
+inline constexpr char kStoreFile[] = "trellis.db";
+inline constexpr char kKeyFile[] = "keyring";
+
+// Adapts the audit log's Sink to the store.
+class StoreAuditSink final : public audit::Sink {
+ public:
+  explicit StoreAuditSink(storage::CaseStore& store) : store_(store) {}
+  Status AppendBatch(const std::vector<audit::StoredEntry>& rows, const audit::Checkpoint& cp) override;
+
+ private:
+  storage::CaseStore& store_;
+};
+
+struct App::Impl {
+  std::string data_dir;
+  std::string passphrase;  // kept to reload the key ring after a rotation by another process
+  Clock* clock = nullptr;
+  SessionLimits limits;
+  mutable std::shared_mutex keys_mu;
+  std::unique_ptr<crypto::KeyRing> keys;
+  std::unique_ptr<storage::CaseStore> store;
+  std::unique_ptr<StoreAuditSink> sink;
+  std::unique_ptr<audit::Log> log;
+
+  std::string StorePath() const { return data_dir + "/" + kStoreFile; }
+  std::string KeyPath() const { return data_dir + "/" + kKeyFile; }
+
+  // The survivor's data key, unwrapped with the master key version it names.
+  Result<crypto::Key32> DataKey(const std::string& survivor_id);
+  // A new data key for a new survivor, and its wrapped form for the store.
+  storage::DataKeyRow NewDataKey(const std::string& survivor_id, crypto::Key32* out);
+
+  Status AuditEntry(const Principal& p, std::string action, std::string outcome, std::string target,
+                    std::string survivor, std::string request, std::string detail = {});
+
+  policy::Subject SubjectOf(const Principal& p) const;
+};
+
+// Converts between records in memory (plaintext) and as stored (sealed).
+storage::StoredRecord SealRecord(const domain::Record& r, const crypto::Key32& key);
+// Opens the fields `decision` allows; lists the others as redacted. A field that fails to
+// open (damaged, or key destroyed) is kDataLoss.
+Result<RecordView> OpenRecord(const storage::StoredRecord& s, const crypto::Key32* key,
+                              const policy::Decision& decision);
+policy::Resource ResourceOf(const storage::StoredRecord& s);
+
+// A pseudonymous case number such as "TR-7K2M-9QXD": random, never derived from a name.
+std::string NewCaseNumber();
+
+// Categories of the fields in a view, comma-joined (for audit details: codes, not content).
+std::string CategoriesOf(const RecordView& v);
+
+}  // namespace trellis::app
