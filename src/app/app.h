@@ -150,6 +150,8 @@ class App {
     std::string username, password, role, agency;
   };
   Result<std::vector<DemoLogin>> CreateDemo(int64_t cases, uint64_t seed, bool with_users);
+  // The demo logins whose users exist in this store (for `serve --print-demo-logins`).
+  std::vector<DemoLogin> DemoLogins();
 
   // --- operations ---
   struct AuditVerifyResult {

@@ -75,7 +75,7 @@ Result<std::vector<App::DemoLogin>> App::CreateDemo(int64_t cases, uint64_t seed
         if (!added.ok()) return added.status();
         user = *added;
       }
-      teams[u.agency].push_back(user->id);
+      if (policy::CanWorkCases(u.role)) teams[u.agency].push_back(user->id);
       logins.push_back({u.username, kDemoPassword, domain::RoleName(u.role), agencies[u.agency].name});
     }
   }
@@ -134,6 +134,21 @@ Result<std::vector<App::DemoLogin>> App::CreateDemo(int64_t cases, uint64_t seed
   }
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(op, "demo.create", "ok", "", "", "", "cases=" + std::to_string(cases)));
   return logins;
+}
+
+std::vector<App::DemoLogin> App::DemoLogins() {
+  std::vector<DemoLogin> out;
+  auto agencies = impl_->store->ListAgencies();
+  for (const DemoUser& u : kUsers) {
+    auto user = FindUser(u.username);
+    if (!user.ok()) continue;
+    std::string agency;
+    for (const auto& a : agencies.ok() ? *agencies : std::vector<domain::Agency>{}) {
+      if (a.id == user->agency_id) agency = a.name;
+    }
+    out.push_back({u.username, kDemoPassword, domain::RoleName(u.role), agency});
+  }
+  return out;
 }
 
 }  // namespace trellis::app

@@ -1,0 +1,526 @@
+#include "api/routes.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "app/app.h"
+#include "domain/fields.h"
+
+namespace trellis::api {
+
+using json = nlohmann::json;
+using domain::RecordKind;
+
+namespace {
+
+constexpr char kSessionCookie[] = "__Host-trellis";
+constexpr size_t kMaxJsonDepth = 16;
+
+int HttpStatusOf(Code code) {
+  switch (code) {
+    case Code::kOk: return 200;
+    case Code::kInvalidArgument: return 400;
+    case Code::kUnauthenticated: return 401;
+    case Code::kForbidden: return 403;
+    case Code::kNotFound: return 404;
+    case Code::kAlreadyExists:
+    case Code::kConflict: return 409;
+    case Code::kTooLarge: return 413;
+    case Code::kRateLimited: return 429;
+    case Code::kFailedPrecondition: return 412;
+    case Code::kUnavailable: return 503;
+    case Code::kDataLoss:
+    case Code::kInternal: return 500;
+  }
+  return 500;
+}
+
+HttpResponse JsonResponse(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+HttpResponse Error(const Status& st) {
+  // Internal details never reach the client; the message of a 5xx is generic.
+  const int status = HttpStatusOf(st.code());
+  json err = {{"code", CodeName(st.code())},
+              {"message", status >= 500 ? std::string("the server could not complete the request") : st.message()}};
+  if (!st.field().empty()) err["field"] = st.field();
+  return JsonResponse(status, {{"error", err}});
+}
+
+HttpResponse Error(Code code, std::string message, std::string field = {}) {
+  return Error(Status(code, std::move(message), std::move(field)));
+}
+
+// Rejects nesting deeper than kMaxJsonDepth before the parser sees the text.
+bool DepthOk(const std::string& body) {
+  size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return false;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
+Result<json> ParseBody(const HttpRequest& req) {
+  if (req.content_type.rfind("application/json", 0) != 0) {
+    return Status::Invalid("the body must be application/json", "content-type");
+  }
+  if (!DepthOk(req.body)) return Status::Invalid("the JSON is nested too deeply", "body");
+  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::Invalid("the body is not valid JSON (or not UTF-8)", "body");
+  if (!j.is_object()) return Status::Invalid("the body must be a JSON object", "body");
+  return j;
+}
+
+Status OnlyKeys(const json& j, std::initializer_list<const char*> allowed) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool ok = false;
+    for (const char* a : allowed) ok |= it.key() == a;
+    if (!ok) return Status::Invalid("is not a known property", it.key());
+  }
+  return Status::Ok();
+}
+
+// A typed JSON value -> the canonical text of the field table.
+Result<std::string> FieldFromJson(const domain::FieldSpec& spec, const json& v) {
+  const std::string name(spec.name);
+  switch (spec.type) {
+    case domain::FieldType::kCheckbox:
+      if (!v.is_boolean()) return Status::Invalid("must be true or false", name);
+      return std::string(v.get<bool>() ? "true" : "false");
+    case domain::FieldType::kNumber:
+      if (!v.is_number_integer() && !v.is_number_unsigned()) return Status::Invalid("must be a whole number", name);
+      return std::to_string(v.get<int64_t>());
+    case domain::FieldType::kMultiPicklist:
+    case domain::FieldType::kCountries: {
+      if (!v.is_array()) return Status::Invalid("must be an array of strings", name);
+      std::string out;
+      for (const auto& e : v) {
+        if (!e.is_string()) return Status::Invalid("must be an array of strings", name);
+        const std::string s = e.get<std::string>();
+        if (s.find(';') != std::string::npos) return Status::Invalid("contains a value that is not allowed", name);
+        out += (out.empty() ? "" : ";") + s;
+      }
+      return out;
+    }
+    default:
+      if (!v.is_string()) return Status::Invalid("must be a string", name);
+      return v.get<std::string>();
+  }
+}
+
+json FieldToJson(const domain::FieldSpec& spec, const std::string& v) {
+  switch (spec.type) {
+    case domain::FieldType::kCheckbox: return v == "true";
+    case domain::FieldType::kNumber: {
+      int64_t n = 0;
+      std::from_chars(v.data(), v.data() + v.size(), n);
+      return n;
+    }
+    case domain::FieldType::kMultiPicklist:
+    case domain::FieldType::kCountries: {
+      json arr = json::array();
+      for (auto part : domain::SplitList(v)) arr.push_back(std::string(part));
+      return arr;
+    }
+    default: return v;
+  }
+}
+
+json RecordJson(const app::RecordView& v) {
+  const domain::Record& r = v.record;
+  json fields = json::object();
+  for (const auto& [name, value] : r.fields) {
+    if (const auto* spec = domain::FindField(r.kind, name)) fields[name] = FieldToJson(*spec, value);
+  }
+  json j = {{"id", r.id},
+            {"kind", domain::RecordKindName(r.kind)},
+            {"agency_id", r.agency_id},
+            {"version", r.version},
+            {"created_at", FormatTimestamp(r.created_at)},
+            {"updated_at", FormatTimestamp(r.updated_at)},
+            {"fields", fields},
+            {"team", r.team},
+            {"redacted", v.redacted}};
+  if (r.kind == RecordKind::kCase) {
+    j["survivor_id"] = r.survivor_id;
+    j["case_number"] = r.case_number;
+  }
+  return j;
+}
+
+Result<app::RecordInput> InputFromJson(RecordKind kind, const json& body, bool create) {
+  app::RecordInput in;
+  if (create) {
+    TRELLIS_RETURN_IF_ERROR(kind == RecordKind::kCase ? OnlyKeys(body, {"fields", "team", "survivor_id"})
+                                                      : OnlyKeys(body, {"fields", "team"}));
+  } else {
+    TRELLIS_RETURN_IF_ERROR(OnlyKeys(body, {"fields", "team", "version"}));
+  }
+  if (body.contains("fields")) {
+    const json& f = body["fields"];
+    if (!f.is_object()) return Status::Invalid("must be an object", "fields");
+    for (auto it = f.begin(); it != f.end(); ++it) {
+      const domain::FieldSpec* spec = domain::FindField(kind, it.key());
+      if (!spec) return Status::Invalid(std::string("is not a field of a ") + domain::RecordKindName(kind), it.key());
+      if (it->is_null()) {
+        if (create) return Status::Invalid("cannot be null in a new record", it.key());
+        in.unset.push_back(it.key());
+        continue;
+      }
+      TRELLIS_ASSIGN_OR_RETURN(auto text, FieldFromJson(*spec, *it));
+      in.set.emplace(it.key(), std::move(text));
+    }
+  }
+  if (body.contains("team")) {
+    const json& t = body["team"];
+    if (!t.is_array()) return Status::Invalid("must be an array of user ids", "team");
+    std::vector<std::string> team;
+    for (const auto& e : t) {
+      if (!e.is_string()) return Status::Invalid("must be an array of user ids", "team");
+      team.push_back(e.get<std::string>());
+    }
+    in.team = std::move(team);
+  }
+  if (kind == RecordKind::kCase && create) {
+    if (!body.contains("survivor_id") || !body["survivor_id"].is_string()) {
+      return Status::Invalid("is required", "survivor_id");
+    }
+    in.survivor_id = body["survivor_id"].get<std::string>();
+  }
+  return in;
+}
+
+json UserJson(const domain::User& u) {
+  return {{"id", u.id}, {"username", u.username}, {"display_name", u.display_name}, {"role", domain::RoleName(u.role)},
+          {"agency_id", u.agency_id}};
+}
+
+std::string CookieValue(const std::string& header, const std::string& name) {
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    std::string part = header.substr(pos, end - pos);
+    size_t start = part.find_first_not_of(' ');
+    if (start != std::string::npos) part = part.substr(start);
+    if (part.rfind(name + "=", 0) == 0) return part.substr(name.size() + 1);
+    pos = end + 1;
+  }
+  return {};
+}
+
+std::string SessionCookie(const std::string& token, int64_t max_age) {
+  return std::string(kSessionCookie) + "=" + token + "; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=" +
+         std::to_string(max_age);
+}
+
+std::string MimeOf(const std::string& path) {
+  auto ends = [&](const char* ext) {
+    const size_t n = std::strlen(ext);
+    return path.size() >= n && path.compare(path.size() - n, n, ext) == 0;
+  };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".json")) return "application/json";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  if (ends(".ico")) return "image/x-icon";
+  if (ends(".woff2")) return "font/woff2";
+  return "application/octet-stream";
+}
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/api/v1/cases/{id}"
+  bool needs_auth;
+  std::function<HttpResponse(const HttpRequest&, const app::Principal*, const std::vector<std::string>&)> fn;
+};
+
+bool Match(const std::string& pattern, const std::string& path, std::vector<std::string>* params) {
+  size_t i = 0, j = 0;
+  params->clear();
+  while (i < pattern.size() && j <= path.size()) {
+    if (pattern[i] == '{') {
+      size_t close = pattern.find('}', i);
+      size_t end = path.find('/', j);
+      if (end == std::string::npos) end = path.size();
+      if (end == j) return false;
+      params->push_back(path.substr(j, end - j));
+      i = close + 1;
+      j = end;
+    } else {
+      if (j >= path.size() || pattern[i] != path[j]) return false;
+      ++i;
+      ++j;
+    }
+  }
+  return i == pattern.size() && j == path.size();
+}
+
+}  // namespace
+
+struct Router::Impl {
+  app::App& app;
+  RouteOptions options;
+  std::vector<Route> routes;
+
+  Impl(app::App& a, RouteOptions o) : app(a), options(std::move(o)) {
+    Register();
+    TRELLIS_INVARIANT(routes.size() == RouteTable().size(), "RouteTable() lists a route that is not registered");
+  }
+
+  Result<app::Principal> Authenticate(const HttpRequest& req) {
+    if (req.authorization.rfind("Bearer ", 0) == 0) return app.AuthenticateBearer(req.authorization.substr(7));
+    std::string cookie = CookieValue(req.cookie, kSessionCookie);
+    if (!cookie.empty()) return app.AuthenticateSession(cookie);
+    return Status::Unauthenticated();
+  }
+
+  HttpResponse Records(RecordKind kind, const std::string& op, const HttpRequest& req, const app::Principal& p,
+                       const std::vector<std::string>& params) {
+    if (op == "list") {
+      app::ListRequest lr;
+      lr.kind = kind;
+      auto q = [&](const char* k) -> const std::string* {
+        auto it = req.query.find(k);
+        return it == req.query.end() ? nullptr : &it->second;
+      };
+      for (const auto& [k, _] : req.query) {
+        if (k != "limit" && k != "cursor" && k != "mine" && k != "status" && k != "survivor_id" && k != "updated_since") {
+          return Error(Code::kInvalidArgument, "is not a known query parameter", k);
+        }
+      }
+      if (auto* v = q("limit")) {
+        int n = 0;
+        auto r = std::from_chars(v->data(), v->data() + v->size(), n);
+        if (r.ec != std::errc() || r.ptr != v->data() + v->size()) return Error(Code::kInvalidArgument, "must be a number", "limit");
+        lr.limit = n;
+      }
+      if (auto* v = q("cursor")) lr.cursor = *v;
+      if (auto* v = q("mine")) lr.mine = *v == "true" || *v == "1";
+      if (auto* v = q("status")) lr.status = *v;
+      if (auto* v = q("survivor_id")) lr.survivor_id = *v;
+      if (auto* v = q("updated_since")) {
+        int64_t n = 0;
+        auto r = std::from_chars(v->data(), v->data() + v->size(), n);
+        if (r.ec != std::errc()) return Error(Code::kInvalidArgument, "must be microseconds since the epoch", "updated_since");
+        lr.updated_since = n;
+      }
+      auto page = app.List(p, lr, req.request_id);
+      if (!page.ok()) return Error(page.status());
+      json items = json::array();
+      for (const auto& v : page->items) items.push_back(RecordJson(v));
+      json out = {{"items", items}};
+      out["next_cursor"] = page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor);
+      return JsonResponse(200, out);
+    }
+    if (op == "get") {
+      auto v = app.Get(p, kind, params[0], req.request_id);
+      return v.ok() ? JsonResponse(200, RecordJson(*v)) : Error(v.status());
+    }
+    auto body = ParseBody(req);
+    if (!body.ok()) return Error(body.status());
+    if (op == "create") {
+      auto in = InputFromJson(kind, *body, true);
+      if (!in.ok()) return Error(in.status());
+      auto v = app.Create(p, kind, *in, req.request_id);
+      return v.ok() ? JsonResponse(201, RecordJson(*v)) : Error(v.status());
+    }
+    // update
+    if (!body->contains("version") || !(*body)["version"].is_number_integer()) {
+      return Error(Code::kInvalidArgument, "is required: the version you read", "version");
+    }
+    auto in = InputFromJson(kind, *body, false);
+    if (!in.ok()) return Error(in.status());
+    auto v = app.Update(p, kind, params[0], (*body)["version"].get<int64_t>(), *in, req.request_id);
+    return v.ok() ? JsonResponse(200, RecordJson(*v)) : Error(v.status());
+  }
+
+  void Add(std::string method, std::string pattern, bool auth, decltype(Route::fn) fn) {
+    const auto& table = RouteTable();
+    TRELLIS_INVARIANT(std::find(table.begin(), table.end(), method + " " + pattern) != table.end(),
+                      "a route missing from RouteTable()");
+    routes.push_back({std::move(method), std::move(pattern), auth, std::move(fn)});
+  }
+
+  void Register() {
+    Add("GET", "/api/v1/health", false, [](auto&, auto*, auto&) { return JsonResponse(200, {{"status", "ok"}}); });
+    Add("GET", "/api/v1/openapi.json", false, [](auto&, auto*, auto&) {
+      HttpResponse r;
+      r.body = OpenApiJson();
+      return r;
+    });
+    Add("POST", "/api/v1/login", false, [this](const HttpRequest& req, auto*, auto&) {
+      auto body = ParseBody(req);
+      if (!body.ok()) return Error(body.status());
+      if (Status st = OnlyKeys(*body, {"username", "password"}); !st.ok()) return Error(st);
+      if (!(*body)["username"].is_string() || !(*body)["password"].is_string()) {
+        return Error(Code::kInvalidArgument, "username and password are required", "username");
+      }
+      auto res = app.Login((*body)["username"].get<std::string>(), (*body)["password"].get<std::string>(), req.request_id);
+      if (!res.ok()) return Error(res.status());
+      HttpResponse r = JsonResponse(200, {{"user", UserJson(res->principal.user)}, {"csrf_token", res->csrf_token}});
+      r.headers.emplace_back("Set-Cookie", SessionCookie(res->session_token, app.session_limits().absolute_seconds));
+      return r;
+    });
+    Add("POST", "/api/v1/logout", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      if (Status st = app.Logout(*p, req.request_id); !st.ok()) return Error(st);
+      HttpResponse r;
+      r.status = 204;
+      r.headers.emplace_back("Set-Cookie", SessionCookie("", 0));
+      r.headers.emplace_back("Clear-Site-Data", "\"cache\", \"cookies\", \"storage\"");
+      return r;
+    });
+    Add("GET", "/api/v1/me", true, [](const HttpRequest&, const app::Principal* p, auto&) {
+      return JsonResponse(200, UserJson(p->user));
+    });
+    Add("POST", "/api/v1/tokens", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      auto body = ParseBody(req);
+      if (!body.ok()) return Error(body.status());
+      if (Status st = OnlyKeys(*body, {"name", "ttl_seconds"}); !st.ok()) return Error(st);
+      if (!(*body)["name"].is_string()) return Error(Code::kInvalidArgument, "is required", "name");
+      int64_t ttl = 0;
+      if (body->contains("ttl_seconds")) {
+        if (!(*body)["ttl_seconds"].is_number_integer()) return Error(Code::kInvalidArgument, "must be a number", "ttl_seconds");
+        ttl = (*body)["ttl_seconds"].get<int64_t>();
+      }
+      auto t = app.CreateToken(*p, p->user.username, (*body)["name"].get<std::string>(), ttl);
+      return t.ok() ? JsonResponse(201, {{"token", *t}}) : Error(t.status());
+    });
+    Add("GET", "/api/v1/users", true, [this](const HttpRequest&, const app::Principal* p, auto&) {
+      auto users = app.ListUsers(*p);
+      if (!users.ok()) return Error(users.status());
+      json items = json::array();
+      for (const auto& u : *users) items.push_back(UserJson(u));
+      return JsonResponse(200, {{"items", items}});
+    });
+    Add("GET", "/api/v1/fields", true, [](const HttpRequest&, const app::Principal*, auto&) {
+      json out = json::array();
+      for (const auto& f : domain::AllFields()) {
+        json values = json::array();
+        for (auto v : f.values) values.push_back(std::string(v));
+        out.push_back({{"kind", domain::RecordKindName(f.kind)}, {"name", std::string(f.name)},
+                       {"label", std::string(f.label)}, {"sensitivity", domain::SensitivityName(f.sensitivity)},
+                       {"category", domain::CategoryName(f.category)}, {"values", values},
+                       {"type", static_cast<int>(f.type)}});
+      }
+      return JsonResponse(200, {{"items", out}});
+    });
+    for (RecordKind kind : {RecordKind::kSurvivor, RecordKind::kCase}) {
+      const std::string base = kind == RecordKind::kSurvivor ? "/api/v1/survivors" : "/api/v1/cases";
+      Add("GET", base, true, [this, kind](auto& req, auto* p, auto& params) { return Records(kind, "list", req, *p, params); });
+      Add("POST", base, true, [this, kind](auto& req, auto* p, auto& params) { return Records(kind, "create", req, *p, params); });
+      Add("GET", base + "/{id}", true, [this, kind](auto& req, auto* p, auto& params) { return Records(kind, "get", req, *p, params); });
+      Add("PATCH", base + "/{id}", true, [this, kind](auto& req, auto* p, auto& params) { return Records(kind, "update", req, *p, params); });
+    }
+    Add("DELETE", "/api/v1/survivors/{id}", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      Status st = app.EraseSurvivor(*p, params[0], req.request_id);
+      if (!st.ok()) return Error(st);
+      HttpResponse r;
+      r.status = 204;
+      return r;
+    });
+  }
+
+  HttpResponse Static(const HttpRequest& req) {
+    namespace fs = std::filesystem;
+    if (options.static_dir.empty()) {
+      HttpResponse r;
+      r.content_type = "text/html; charset=utf-8";
+      r.body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Trellis</title></head>"
+               "<body><main><h1>Trellis</h1><p>The web interface is not built. The API is at /api/v1/.</p></main></body></html>";
+      return r;
+    }
+    std::string rel = req.path == "/" ? "index.html" : req.path.substr(1);
+    if (rel.find("..") != std::string::npos || rel.find('\\') != std::string::npos) return Error(Code::kNotFound, "not found");
+    fs::path file = fs::path(options.static_dir) / rel;
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) file = fs::path(options.static_dir) / "index.html";  // client-side routes
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Error(Code::kNotFound, "not found");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    HttpResponse r;
+    r.content_type = MimeOf(file.string());
+    r.body = ss.str();
+    return r;
+  }
+
+  HttpResponse Handle(const HttpRequest& req) {
+    const bool api = req.path.rfind("/api/", 0) == 0;
+    std::vector<std::string> params;
+    bool path_known = false;
+    for (const Route& route : routes) {
+      if (!Match(route.pattern, req.path, &params)) continue;
+      path_known = true;
+      if (route.method != req.method) continue;
+      if (!route.needs_auth) return route.fn(req, nullptr, params);
+      auto p = Authenticate(req);
+      if (!p.ok()) return Error(Code::kUnauthenticated, "log in first");
+      // CSRF: a cookie session must echo its token on every state-changing request (S9).
+      if (req.method != "GET" && req.method != "HEAD" && !app.CheckCsrf(*p, req.csrf_token)) {
+        return Error(Code::kForbidden, "missing or wrong X-CSRF-Token header");
+      }
+      return route.fn(req, &*p, params);
+    }
+    if (path_known) {
+      HttpResponse r = Error(Code::kInvalidArgument, "method not allowed on this path");
+      r.status = 405;
+      return r;
+    }
+    if (api) return Error(Code::kNotFound, "no such API route");
+    if (req.method != "GET" && req.method != "HEAD") return Error(Code::kNotFound, "not found");
+    return Static(req);
+  }
+};
+
+Router::Router(app::App& app, RouteOptions options) : impl_(std::make_unique<Impl>(app, std::move(options))) {}
+Router::~Router() = default;
+
+HttpResponse Router::Handle(const HttpRequest& req) {
+  try {
+    return impl_->Handle(req);
+  } catch (const std::exception&) {
+    return Error(Code::kInternal, "internal error");
+  }
+}
+
+const std::vector<std::string>& RouteTable() {
+  static const std::vector<std::string> table = {
+      "GET /api/v1/health",          "GET /api/v1/openapi.json",      "POST /api/v1/login",
+      "POST /api/v1/logout",         "GET /api/v1/me",                "POST /api/v1/tokens",
+      "GET /api/v1/users",           "GET /api/v1/fields",            "GET /api/v1/survivors",
+      "POST /api/v1/survivors",      "GET /api/v1/survivors/{id}",    "PATCH /api/v1/survivors/{id}",
+      "GET /api/v1/cases",           "POST /api/v1/cases",            "GET /api/v1/cases/{id}",
+      "PATCH /api/v1/cases/{id}",    "DELETE /api/v1/survivors/{id}",
+  };
+  return table;
+}
+
+}  // namespace trellis::api

@@ -1,0 +1,37 @@
+// The HTTP API routes (/api/v1/...), their JSON shapes and the mapping of domain errors to
+// HTTP statuses (the only place that mapping lives). See docs/api/openapi.yaml.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/http.h"
+
+namespace trellis::app {
+class App;
+}
+
+namespace trellis::api {
+
+struct RouteOptions {
+  std::string static_dir;  // built web UI (web/dist); empty = none
+};
+
+class Router {
+ public:
+  Router(app::App& app, RouteOptions options);
+  ~Router();
+  HttpResponse Handle(const HttpRequest& req);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Every route of the API as "METHOD /path/{param}", for the OpenAPI consistency test.
+const std::vector<std::string>& RouteTable();
+// The OpenAPI 3 document (docs/api/openapi.yaml) as JSON text.
+const std::string& OpenApiJson();
+
+}  // namespace trellis::api

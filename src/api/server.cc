@@ -1,0 +1,254 @@
+#include "api/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <charconv>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "api/http.h"
+#include "api/routes.h"
+#include "core/ids.h"
+#include "core/rng.h"
+#include <spdlog/spdlog.h>
+
+namespace trellis::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+const std::vector<std::pair<std::string, std::string>>& SecurityHeaders() {
+  static const std::vector<std::pair<std::string, std::string>> h = {
+      {"Cache-Control", "no-store"},
+      {"Pragma", "no-cache"},
+      {"Content-Security-Policy",
+       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+      {"Cross-Origin-Resource-Policy", "same-origin"},
+      {"Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"},
+  };
+  return h;
+}
+
+namespace {
+
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && HexVal(s[i + 1]) >= 0 && HexVal(s[i + 2]) >= 0) {
+      out += static_cast<char>(HexVal(s[i + 1]) * 16 + HexVal(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> ParseQuery(const std::string& query) {
+  std::map<std::string, std::string> out;
+  size_t pos = 0;
+  while (pos <= query.size() && !query.empty()) {
+    size_t amp = query.find('&', pos);
+    if (amp == std::string::npos) amp = query.size();
+    std::string_view part(query.data() + pos, amp - pos);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      out[PercentDecode(part.substr(0, eq))] = eq == std::string_view::npos ? "" : PercentDecode(part.substr(eq + 1));
+    }
+    pos = amp + 1;
+  }
+  return out;
+}
+
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return Status::Invalid("must be HOST:PORT", "listen");
+  std::string host = listen.substr(0, colon);
+  unsigned port = 0;
+  auto r = std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port);
+  if (r.ec != std::errc() || r.ptr != listen.data() + listen.size() || port > 65535) {
+    return Status::Invalid("has a bad port", "listen");
+  }
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  if (ec) return Status::Invalid("must be a numeric IP address", "listen");
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+struct Server::Impl {
+  Router& router;
+  ServerOptions options;
+  asio::io_context ioc;
+  asio::thread_pool workers;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  uint16_t bound_port = 0;
+
+  Impl(Router& r, ServerOptions o)
+      : router(r), options(std::move(o)), ioc(options.io_threads), workers(options.worker_threads), acceptor(ioc),
+        signals(ioc, SIGINT, SIGTERM) {}
+
+  void Accept();
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {}
+
+  void Start() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); }); }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(server_.options.max_body_bytes);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->OnRead(ec);
+    });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
+      return Close();
+    }
+    if (ec) {
+      HttpResponse r;
+      r.status = ec == http::error::body_limit ? 413 : 400;
+      r.body = ec == http::error::body_limit
+                   ? R"({"error":{"code":"too_large","message":"the request body is too large"}})"
+                   : R"({"error":{"code":"invalid_argument","message":"malformed HTTP request"}})";
+      keep_alive_ = false;
+      return Write(std::move(r), "-", "-", std::chrono::steady_clock::now());
+    }
+    auto req = parser_->release();
+    keep_alive_ = req.keep_alive();
+    const auto start = std::chrono::steady_clock::now();
+    auto hr = std::make_shared<HttpRequest>();
+    hr->method = std::string(req.method_string());
+    std::string target(req.target());
+    size_t q = target.find('?');
+    hr->path = target.substr(0, q);
+    if (q != std::string::npos) hr->query = ParseQuery(target.substr(q + 1));
+    hr->cookie = std::string(req[http::field::cookie]);
+    hr->authorization = std::string(req[http::field::authorization]);
+    hr->csrf_token = std::string(req["X-CSRF-Token"]);
+    hr->content_type = std::string(req[http::field::content_type]);
+    hr->body = std::move(req.body());
+    hr->request_id = NewRandomId(SystemRng(), "r");
+    // The use case may block (store, audit group commit): run it on the worker pool.
+    asio::post(server_.workers, [self = shared_from_this(), hr, start] {
+      HttpResponse resp = self->server_.router.Handle(*hr);
+      asio::post(self->stream_.get_executor(), [self, hr, start, resp = std::move(resp)]() mutable {
+        self->Write(std::move(resp), hr->method, hr->path, start, hr->request_id);
+      });
+    });
+  }
+
+  void Write(HttpResponse r, const std::string& method, const std::string& path,
+             std::chrono::steady_clock::time_point start, const std::string& request_id = "-") {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(static_cast<http::status>(r.status));
+    res->set(http::field::server, "trellis");
+    for (const auto& [k, v] : SecurityHeaders()) res->set(k, v);
+    res->set("X-Request-Id", request_id);
+    if (r.status != 204) res->set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res->insert(k, v);
+    res->keep_alive(keep_alive_);
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    if (server_.options.access_log) {
+      // IDs only: paths carry opaque ids, never names (S11).
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+      spdlog::info("{} {} {} {} {}us", request_id, method, path, r.status, us.count());
+    }
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (ec || !self->keep_alive_) return self->Close();
+      self->Read();
+    });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  Server::Impl& server_;
+  bool keep_alive_ = true;
+};
+
+}  // namespace
+
+void Server::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) std::make_shared<Session>(std::move(socket), *this)->Start();
+    Accept();
+  });
+}
+
+Server::Server(Router& router, ServerOptions options) : impl_(std::make_unique<Impl>(router, std::move(options))) {}
+Server::~Server() { impl_->workers.join(); }
+
+Status Server::Listen() {
+  beast::error_code ec;
+  tcp::endpoint ep(asio::ip::make_address(impl_->options.host, ec), impl_->options.port);
+  if (ec) return Status::Invalid("bad listen address", "listen");
+  impl_->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(ep, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status(Code::kUnavailable, "cannot listen on " + impl_->options.host + ": " + ec.message());
+  impl_->bound_port = impl_->acceptor.local_endpoint().port();
+  return Status::Ok();
+}
+
+uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::Run() {
+  impl_->signals.async_wait([this](beast::error_code, int) { Stop(); });
+  impl_->Accept();
+  std::vector<std::thread> threads;
+  for (int i = 1; i < impl_->options.io_threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+  impl_->workers.join();
+}
+
+void Server::Stop() {
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+    impl_->signals.cancel(ec);
+    impl_->ioc.stop();
+  });
+}
+
+}  // namespace trellis::api
