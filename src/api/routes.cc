@@ -439,6 +439,35 @@ struct Router::Impl {
       Add("GET", base + "/{id}", true, [this, kind](auto& req, auto* p, auto& params) { return Records(kind, "get", req, *p, params); });
       Add("PATCH", base + "/{id}", true, [this, kind](auto& req, auto* p, auto& params) { return Records(kind, "update", req, *p, params); });
     }
+    Add("GET", "/api/v1/audit", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      int64_t before = 0;
+      int limit = 50;
+      std::string survivor;
+      for (const auto& [k, v] : req.query) {
+        if (k == "before") {
+          auto r = std::from_chars(v.data(), v.data() + v.size(), before);
+          if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return Error(Code::kInvalidArgument, "must be a number", "before");
+        } else if (k == "limit") {
+          auto r = std::from_chars(v.data(), v.data() + v.size(), limit);
+          if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return Error(Code::kInvalidArgument, "must be a number", "limit");
+        } else if (k == "survivor_id") {
+          survivor = v;
+        } else {
+          return Error(Code::kInvalidArgument, "is not a known query parameter", k);
+        }
+      }
+      auto page = app.ListAudit(*p, before, limit, survivor, req.request_id);
+      if (!page.ok()) return Error(page.status());
+      json items = json::array();
+      for (const auto& e : page->items) {
+        items.push_back({{"seq", e.seq}, {"time", FormatTimestamp(e.time)}, {"actor", e.actor}, {"action", e.action},
+                         {"outcome", e.outcome}, {"target", e.target}, {"survivor", e.survivor},
+                         {"request", e.request}, {"detail", e.detail}});
+      }
+      json out = {{"items", items}};
+      out["next_before"] = page->next_before ? json(page->next_before) : json(nullptr);
+      return JsonResponse(200, out);
+    });
     Add("DELETE", "/api/v1/survivors/{id}", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
       Status st = app.EraseSurvivor(*p, params[0], req.request_id);
       if (!st.ok()) return Error(st);
@@ -518,7 +547,7 @@ const std::vector<std::string>& RouteTable() {
       "GET /api/v1/users",           "GET /api/v1/fields",            "GET /api/v1/survivors",
       "POST /api/v1/survivors",      "GET /api/v1/survivors/{id}",    "PATCH /api/v1/survivors/{id}",
       "GET /api/v1/cases",           "POST /api/v1/cases",            "GET /api/v1/cases/{id}",
-      "PATCH /api/v1/cases/{id}",    "DELETE /api/v1/survivors/{id}",
+      "PATCH /api/v1/cases/{id}",    "DELETE /api/v1/survivors/{id}", "GET /api/v1/audit",
   };
   return table;
 }

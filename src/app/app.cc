@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <set>
 
 #include "app/impl.h"
 #include "core/ids.h"
@@ -17,11 +18,15 @@ namespace trellis::app {
 
 namespace fs = std::filesystem;
 
-Status StoreAuditSink::AppendBatch(const std::vector<audit::StoredEntry>& rows, const audit::Checkpoint& cp) {
-  std::vector<storage::AuditRow> out;
-  out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back({r.seq, r.encoded, r.chain_hash});
-  return store_.AppendAudit(out, {cp.seq, cp.chain_hash, cp.signature, cp.signed_at});
+Status StoreAuditSink::AppendBatch(const audit::BatchBuilder& build) {
+  return store_.AppendAudit([&](const storage::AuditRow& last) {
+    audit::Batch b = build(last.seq, last.chain_hash);
+    std::vector<storage::AuditRow> rows;
+    rows.reserve(b.rows.size());
+    for (auto& r : b.rows) rows.push_back({r.seq, std::move(r.encoded), std::move(r.chain_hash)});
+    const auto& cp = b.checkpoint;
+    return std::make_pair(std::move(rows), storage::AuditCheckpointRow{cp.seq, cp.chain_hash, cp.signature, cp.signed_at});
+  });
 }
 
 Principal CliOperator(const std::string& agency_id) {
@@ -108,11 +113,8 @@ Result<std::unique_ptr<App>> App::Open(const OpenOptions& o) {
   if (!*pk || **pk != impl->keys->audit_signer().PublicKey()) {
     return Status(Code::kFailedPrecondition, "the key ring does not belong to this store");
   }
-  auto last = impl->store->LastAudit();
-  if (!last.ok()) return last.status();
   impl->sink = std::make_unique<StoreAuditSink>(*impl->store);
-  impl->log = std::make_unique<audit::Log>(*impl->sink, impl->keys->audit_signer(), *impl->clock, last->seq,
-                                           last->chain_hash);
+  impl->log = std::make_unique<audit::Log>(*impl->sink, impl->keys->audit_signer(), *impl->clock);
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 
@@ -240,5 +242,51 @@ Status Restore(const std::string& data_dir, const std::string& passphrase, const
 }
 
 Status App::Integrity() { return impl_->store->CheckIntegrity(); }
+
+}  // namespace trellis::app
+
+namespace trellis::app {
+
+Result<App::AuditPage> App::ListAudit(const Principal& p, int64_t before_seq, int limit, const std::string& survivor_id,
+                                      const std::string& request_id) {
+  if (!policy::CanReadAudit(p.user.role)) {
+    TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "audit.read", "deny", "", "", request_id, "role"));
+    return Status::Forbidden("only supervisors and auditors read the audit trail");
+  }
+  if (limit < 1 || limit > 200) return Status::Invalid("must be from 1 to 200", "limit");
+  // Actors of the caller's agency.
+  auto users = impl_->store->ListUsers(p.user.agency_id);
+  if (!users.ok()) return users.status();
+  std::set<std::string> actors;
+  for (const auto& u : *users) actors.insert(u.user.id);
+  AuditPage page;
+  int64_t cursor = before_seq;
+  int scanned = 0;
+  while (static_cast<int>(page.items.size()) < limit && scanned < 20000) {
+    auto rows = impl_->store->ListAuditBefore(cursor, 500);
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) {
+      cursor = 0;
+      break;
+    }
+    for (const auto& r : *rows) {
+      ++scanned;
+      cursor = r.seq;
+      auto e = audit::Decode(r.encoded);
+      if (!e.ok() || !actors.count(e->actor)) continue;
+      if (!survivor_id.empty() && e->survivor != survivor_id) continue;
+      page.items.push_back({e->seq, e->time, e->actor, e->action, e->outcome, e->target, e->survivor, e->request, e->detail});
+      if (static_cast<int>(page.items.size()) == limit) break;
+    }
+    if (cursor <= 1) {
+      cursor = 0;
+      break;
+    }
+  }
+  page.next_before = cursor > 1 ? cursor : 0;
+  TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "audit.read", "allow", "", survivor_id, request_id,
+                                            "entries=" + std::to_string(page.items.size())));
+  return page;
+}
 
 }  // namespace trellis::app

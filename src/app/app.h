@@ -154,6 +154,19 @@ class App {
   std::vector<DemoLogin> DemoLogins();
 
   // --- operations ---
+  struct AuditItem {
+    int64_t seq, time;
+    std::string actor, action, outcome, target, survivor, request, detail;
+  };
+  struct AuditPage {
+    std::vector<AuditItem> items;
+    int64_t next_before = 0;  // 0 on the last page
+  };
+  // The audit trail of the caller's agency (entries whose actor belongs to it), newest first.
+  // Supervisors and auditors only; reading it is itself audited.
+  Result<AuditPage> ListAudit(const Principal& p, int64_t before_seq, int limit, const std::string& survivor_id,
+                              const std::string& request_id);
+
   struct AuditVerifyResult {
     bool ok;
     int64_t entries;

@@ -21,7 +21,7 @@ inline constexpr char kKeyFile[] = "keyring";
 class StoreAuditSink final : public audit::Sink {
  public:
   explicit StoreAuditSink(storage::CaseStore& store) : store_(store) {}
-  Status AppendBatch(const std::vector<audit::StoredEntry>& rows, const audit::Checkpoint& cp) override;
+  Status AppendBatch(const audit::BatchBuilder& build) override;
 
  private:
   storage::CaseStore& store_;

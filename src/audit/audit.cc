@@ -124,9 +124,7 @@ VerifyReport Verify(const std::function<bool(StoredEntry*)>& next_row, const std
   return rep;
 }
 
-Log::Log(Sink& sink, const crypto::SigningKey& signer, Clock& clock, int64_t last_seq, std::string last_chain_hash)
-    : sink_(sink), signer_(signer), clock_(clock), last_seq_(last_seq), last_hash_(std::move(last_chain_hash)) {
-  if (last_hash_.empty()) last_hash_ = GenesisHash();
+Log::Log(Sink& sink, const crypto::SigningKey& signer, Clock& clock) : sink_(sink), signer_(signer), clock_(clock) {
   worker_ = std::thread([this] { Run(); });
 }
 
@@ -168,27 +166,30 @@ void Log::Run() {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
-    int64_t seq = last_seq_;
-    std::string hash = last_hash_;
     lock.unlock();
 
-    std::vector<StoredEntry> rows;
-    rows.reserve(batch.size());
-    const int64_t now = clock_.NowMicros();
-    for (Pending& p : batch) {
-      p.entry.seq = ++seq;
-      p.entry.time = now;
-      std::string enc = Encode(p.entry);
-      hash = ChainHash(hash, LeafHash(enc));
-      rows.push_back({seq, std::move(enc), hash});
-    }
-    Checkpoint cp{seq, hash, signer_.Sign(CheckpointMessage(seq, hash)), now};
-    Status st = sink_.AppendBatch(rows, cp);
+    int64_t written = 0;
+    Status st = sink_.AppendBatch([&](int64_t last_seq, const std::string& last_hash) {
+      Batch b;
+      b.rows.reserve(batch.size());
+      int64_t seq = last_seq;
+      std::string hash = last_hash.empty() ? GenesisHash() : last_hash;
+      const int64_t now = clock_.NowMicros();
+      for (Pending& p : batch) {
+        p.entry.seq = ++seq;
+        p.entry.time = now;
+        std::string enc = Encode(p.entry);
+        hash = ChainHash(hash, LeafHash(enc));
+        b.rows.push_back({seq, std::move(enc), hash});
+      }
+      b.checkpoint = {seq, hash, signer_.Sign(CheckpointMessage(seq, hash)), now};
+      written = seq;
+      return b;
+    });
 
     lock.lock();
     if (st.ok()) {
-      last_seq_ = seq;
-      last_hash_ = hash;
+      last_seq_ = written;
       ++batches_;
     }
     for (Pending& p : batch) p.done.set_value(st);

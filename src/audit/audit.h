@@ -57,12 +57,21 @@ struct Checkpoint {
   int64_t signed_at;
 };
 
-// Where the log is kept. Implemented by app/ over the store. AppendBatch must write all
-// rows and the checkpoint atomically and durably, or nothing.
+struct Batch {
+  std::vector<StoredEntry> rows;
+  Checkpoint checkpoint;
+};
+// Builds a batch given the stored head (seq 0 and an empty hash for an empty log).
+using BatchBuilder = std::function<Batch(int64_t last_seq, const std::string& last_chain_hash)>;
+
+// Where the log is kept. Implemented by app/ over the store. AppendBatch must, inside one
+// transaction that excludes every other appender (of any process), read the stored head,
+// call `build` with it, and write the rows and the checkpoint durably — or nothing. Reading
+// the head in the database (not in memory) keeps one chain when several processes append.
 class Sink {
  public:
   virtual ~Sink() = default;
-  virtual Status AppendBatch(const std::vector<StoredEntry>& rows, const Checkpoint& checkpoint) = 0;
+  virtual Status AppendBatch(const BatchBuilder& build) = 0;
 };
 
 struct VerifyReport {
@@ -82,7 +91,7 @@ VerifyReport Verify(const std::function<bool(StoredEntry*)>& next_row, const std
 // (or failed); many concurrent callers share one transaction and one signature. Thread-safe.
 class Log {
  public:
-  Log(Sink& sink, const crypto::SigningKey& signer, Clock& clock, int64_t last_seq, std::string last_chain_hash);
+  Log(Sink& sink, const crypto::SigningKey& signer, Clock& clock);
   ~Log();  // drains the queue
   Log(const Log&) = delete;
   Log& operator=(const Log&) = delete;
@@ -108,8 +117,7 @@ class Log {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
-  int64_t last_seq_;
-  std::string last_hash_;
+  int64_t last_seq_ = 0;  // the last sequence number this log wrote
   uint64_t batches_ = 0;
   std::thread worker_;
 };

@@ -11,10 +11,11 @@ namespace {
 
 class MemorySink : public Sink {
  public:
-  Status AppendBatch(const std::vector<StoredEntry>& rows, const Checkpoint& cp) override {
+  Status AppendBatch(const BatchBuilder& build) override {
     std::lock_guard lock(mu);
-    for (const auto& r : rows) this->rows.push_back(r);
-    checkpoints.push_back(cp);
+    Batch b = rows.empty() ? build(0, "") : build(rows.back().seq, rows.back().chain_hash);
+    for (const auto& r : b.rows) this->rows.push_back(r);
+    checkpoints.push_back(b.checkpoint);
     return Status::Ok();
   }
   VerifyReport VerifyAll(std::string_view pk) {
@@ -37,7 +38,7 @@ struct AuditLogTest : ::testing::Test {
   MemorySink sink;
 
   void Fill(int n) {
-    Log log(sink, signer, clock, 0, "");
+    Log log(sink, signer, clock);
     for (int i = 0; i < n; ++i) {
       ASSERT_TRUE(log.Append({.actor = "u_1", .action = "case.read", .outcome = "allow",
                               .target = "c_" + std::to_string(i), .survivor = "s_1", .request = "r"})
@@ -58,7 +59,7 @@ TEST_F(AuditLogTest, EncodeDecodeRoundTrip) {
 
 TEST_F(AuditLogTest, ConcurrentAppendsFormOneVerifiableChainInFewBatches) {
   {
-    Log log(sink, signer, clock, 0, "");
+    Log log(sink, signer, clock);
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t) {
       threads.emplace_back([&log, t] {
@@ -74,6 +75,20 @@ TEST_F(AuditLogTest, ConcurrentAppendsFormOneVerifiableChainInFewBatches) {
   VerifyReport r = sink.VerifyAll(signer.PublicKey());
   EXPECT_TRUE(r.ok) << r.reason;
   EXPECT_EQ(r.entries, 1600);
+}
+
+// Two logs (two processes) appending to one store keep one chain: the head is read in the sink.
+TEST_F(AuditLogTest, TwoLogsOneChain) {
+  {
+    Log a(sink, signer, clock), b(sink, signer, clock);
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(a.Append({.actor = "a", .action = "x", .outcome = "ok"}).ok());
+      ASSERT_TRUE(b.Append({.actor = "b", .action = "x", .outcome = "ok"}).ok());
+    }
+  }
+  VerifyReport r = sink.VerifyAll(signer.PublicKey());
+  EXPECT_TRUE(r.ok) << r.reason;
+  EXPECT_EQ(r.entries, 100);
 }
 
 TEST_F(AuditLogTest, VerifyNamesTheFirstBadEntry) {

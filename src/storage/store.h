@@ -148,10 +148,15 @@ class CaseStore {
   virtual Result<std::optional<std::string>> GetMeta(const std::string& key) = 0;
 
   // Audit: appended atomically with its checkpoint; read back in order for verification.
-  virtual Status AppendAudit(const std::vector<AuditRow>& rows, const AuditCheckpointRow& checkpoint) = 0;
+  // In one exclusive write transaction: reads the last stored entry (seq 0 when empty),
+  // calls `build` with it, and stores the rows and checkpoint it returns.
+  using AuditBuilder = std::function<std::pair<std::vector<AuditRow>, AuditCheckpointRow>(const AuditRow& last)>;
+  virtual Status AppendAudit(const AuditBuilder& build) = 0;
   virtual Result<AuditRow> LastAudit() = 0;  // seq 0 when empty
   virtual Status ForEachAudit(int64_t from_seq, const std::function<bool(const AuditRow&)>& fn) = 0;
   virtual Result<std::vector<AuditCheckpointRow>> ListCheckpoints() = 0;
+  // Up to `limit` entries with seq < before_seq (0 = from the end), newest first.
+  virtual Result<std::vector<AuditRow>> ListAuditBefore(int64_t before_seq, int limit) = 0;
 
   // Backups: a consistent copy of the whole store at `path` (plain file; the caller encrypts).
   virtual Status SnapshotTo(const std::string& path) = 0;

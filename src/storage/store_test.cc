@@ -144,10 +144,18 @@ TEST_F(StoreTest, UsersSessionsTokensKeys) {
 }
 
 TEST_F(StoreTest, AuditRowsAndCheckpoints) {
-  ASSERT_TRUE(store_->AppendAudit({{1, "e1", "h1"}, {2, "e2", "h2"}}, {2, "h2", "sig", 7}).ok());
+  using Rows = std::pair<std::vector<AuditRow>, AuditCheckpointRow>;
+  ASSERT_TRUE(store_->AppendAudit([](const AuditRow& last) {
+    EXPECT_EQ(last.seq, 0);
+    return Rows{{{1, "e1", "h1"}, {2, "e2", "h2"}}, {2, "h2", "sig", 7}};
+  }).ok());
   EXPECT_EQ(store_->LastAudit()->seq, 2);
   // Appending a sequence number twice fails and changes nothing.
-  EXPECT_FALSE(store_->AppendAudit({{3, "e3", "h3"}, {2, "dup", "x"}}, {3, "h3", "sig", 8}).ok());
+  EXPECT_FALSE(store_->AppendAudit([](const AuditRow& last) {
+    EXPECT_EQ(last.seq, 2);
+    EXPECT_EQ(last.chain_hash, "h2");
+    return Rows{{{3, "e3", "h3"}, {2, "dup", "x"}}, {3, "h3", "sig", 8}};
+  }).ok());
   EXPECT_EQ(store_->LastAudit()->seq, 2);
   EXPECT_EQ(store_->ListCheckpoints()->size(), 1u);
   ASSERT_TRUE(store_->CheckIntegrity().ok());

@@ -467,8 +467,14 @@ class SqliteStore final : public CaseStore {
     });
   }
 
-  Status AppendAudit(const std::vector<AuditRow>& rows, const AuditCheckpointRow& cp) override {
+  Status AppendAudit(const AuditBuilder& build) override {
     return Write([&](Txn&) -> Status {
+      AuditRow last{0, "", ""};
+      {
+        Stmt h(*writer_, "SELECT seq, entry, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+        if (h.Step() == SQLITE_ROW) last = {h.Int(0), h.Text(1), h.Text(2)};
+      }
+      auto [rows, cp] = build(last);
       Stmt s(*writer_, "INSERT INTO audit_log(seq, entry, chain_hash) VALUES(?,?,?)");
       for (const AuditRow& r : rows) {
         TRELLIS_RETURN_IF_ERROR(s.Bind(1, r.seq).BindBlob(2, r.encoded).BindBlob(3, r.chain_hash).Done("audit"));
@@ -505,6 +511,16 @@ class SqliteStore final : public CaseStore {
           while (s.Step() == SQLITE_ROW) out.push_back({s.Int(0), s.Text(1), s.Text(2), s.Int(3)});
           return out;
         });
+  }
+
+  Result<std::vector<AuditRow>> ListAuditBefore(int64_t before_seq, int limit) override {
+    return WithReader<std::vector<AuditRow>>([&](Conn& db) -> Result<std::vector<AuditRow>> {
+      Stmt s(db, "SELECT seq, entry, chain_hash FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?");
+      s.Bind(1, before_seq > 0 ? before_seq : INT64_MAX).Bind(2, static_cast<int64_t>(limit));
+      std::vector<AuditRow> out;
+      while (s.Step() == SQLITE_ROW) out.push_back({s.Int(0), s.Text(1), s.Text(2)});
+      return out;
+    });
   }
 
   Status SnapshotTo(const std::string& path) override {

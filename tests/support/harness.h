@@ -1,0 +1,62 @@
+// Test support: run the real `trellis` binary and talk HTTP to it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace trellis::testing {
+
+// The binary under test: $TRELLIS_BIN (set by ctest) or build/trellis.
+std::string TrellisBin();
+
+// Runs `trellis args...` to completion; returns the exit code, stdout in *out (if given).
+int RunTrellis(const std::vector<std::string>& args, std::string* out = nullptr, const std::string& stdin_text = {});
+
+// A fresh temporary directory, removed by the destructor.
+struct TempDir {
+  TempDir();
+  ~TempDir();
+  std::string path;
+};
+
+// `trellis serve` on a free port of 127.0.0.1, for one data directory.
+class ServerProcess {
+ public:
+  ServerProcess() = default;
+  ~ServerProcess();
+  // Starts the server and waits until it answers /api/v1/health. Logs go to `log_path`.
+  bool Start(const std::string& data_dir, const std::string& log_path, const std::vector<std::string>& extra = {});
+  void Kill(int signal);  // SIGKILL / SIGTERM, then reaps
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+struct HttpResult {
+  int status = 0;  // 0: the connection failed
+  std::map<std::string, std::string> headers;  // lower-case names; repeated headers joined by "\n"
+  std::string body;
+};
+
+// One request on a fresh connection to 127.0.0.1:port.
+HttpResult Http(int port, const std::string& method, const std::string& target, const std::string& body = {},
+                const std::map<std::string, std::string>& headers = {});
+
+// Logs in and returns the cookie header value and CSRF token.
+struct Session {
+  std::string cookie;
+  std::string csrf;
+  std::map<std::string, std::string> Headers(bool json = true) const;
+};
+Session Login(int port, const std::string& user, const std::string& password = "trellis-demo-2026");
+
+// Reads a whole file (binary); empty when missing.
+std::string ReadFile(const std::string& path);
+
+}  // namespace trellis::testing
