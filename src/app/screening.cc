@@ -146,6 +146,7 @@ std::string ScreeningService::Serialize(const rules::ScreeningResult& res,
                           {"explanation", er.exemption->text.Get(lang)}};
       if (er.status == Tri::kFalse && !e.if_unmet.en.empty()) j["advice"] = e.if_unmet.Get(lang);
       if (er.suspended) j["suspended_by_ambiguity"] = true;
+      if (er.defeated) j["defeats"] = true;
       elements.push_back(std::move(j));
       if (!e.evidence_required.en.empty()) {
         json alts = json::array();
@@ -155,8 +156,7 @@ std::string ScreeningService::Serialize(const rules::ScreeningResult& res,
                             {"required", e.evidence_required.Get(lang)},
                             {"alternatives", std::move(alts)}});
       }
-      if (rr.outcome == Outcome::kNotEligible && er.status == Tri::kFalse && !er.suspended &&
-          (e.substantive || true))
+      if (er.defeated)
         append(std::string(ph.not_met) + e.title.Get(lang) + ". " +
                (e.if_unmet.en.empty() ? e.explanation.Get(lang) : e.if_unmet.Get(lang)));
       if (rr.outcome == Outcome::kLikelyEligibleMissingEvidence) {

@@ -293,7 +293,7 @@ class Loader {
           auto it = std::find_if(rel.elements.begin(), rel.elements.end(),
                                  [&](const Element& x) { return x.id == id; });
           if (it == rel.elements.end()) return Err(e, "unknown element '" + id + "'");
-          c.suspends.push_back(static_cast<int>(it - rel.elements.begin()));
+          c.suspends.push_back(id);
         }
       }
       out.push_back(std::move(c));

@@ -48,7 +48,7 @@ struct Element {
   Text title;
   bool substantive = true;       // unmet -> not_eligible; else a precondition (missing)
   ExprId expr = kNoExpr;
-  ExprId fatal_when = kNoExpr;   // precondition only: when true, unmet defeats the relief
+  ExprId fatal_when = kNoExpr;   // precondition only: when true, not met (unmet or unknown) defeats
   std::string citation;
   std::vector<Exemption> exemptions;
   Text evidence_required;
@@ -65,7 +65,7 @@ struct Condition {               // not_applicable / decided / ambiguous rules
   Outcome outcome = Outcome::kEligible;  // decided rules
   Text reason;
   std::string citation;
-  std::vector<int> suspends;     // ambiguous rules: elements whose defeat is suspended
+  std::vector<std::string> suspends;  // ambiguous rules: element ids whose defeat is suspended
 };
 
 struct Requirement {             // evidence / precondition that caps the label at "likely"

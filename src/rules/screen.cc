@@ -114,9 +114,9 @@ void Screener::ScreenRelief(size_t i, const Request& req, ScreeningResult& res, 
   for (const Condition& c : r.ambiguous)
     if (IsTrue(Eval(rs.prog, c.when, s))) {
       out.ambiguities.push_back(&c);
-      for (int k : c.suspends)
+      for (const std::string& id : c.suspends)
         for (auto& er : out.elements)
-          if (er.element == &r.elements[k]) er.suspended = true;
+          if (er.element->id == id) er.suspended = true;
     }
   for (const Requirement& q : r.requirements) {
     RequirementResult rr{&q, IsTrue(Eval(rs.prog, q.when, s)), false};
@@ -186,16 +186,22 @@ void Screener::ScreenRelief(size_t i, const Request& req, ScreeningResult& res, 
       return;
     }
   bool missing = any_unknown;
-  for (const auto& er : out.elements) {
-    if (er.status != Tri::kFalse) continue;
-    bool defeats = er.element->substantive ||
-                   (er.element->fatal_when != kNoExpr && IsTrue(Eval(rs.prog, er.element->fatal_when, s)));
+  out.outcome = Outcome::kLikelyEligibleMissingEvidence;
+  for (auto& er : out.elements) {
+    if (er.status == Tri::kTrue) continue;
+    // A precondition not yet met defeats the relief when its fatal_when is known true (e.g.
+    // no court order yet, and no court can rule any more at this age).
+    bool fatal = er.element->fatal_when != kNoExpr &&
+                 IsTrue(EvalExplain(rs.prog, er.element->fatal_when, s, inputs, &er.decided));
+    if (er.status == Tri::kUnknown && !fatal) continue;
+    bool defeats = fatal || er.element->substantive;
     if (defeats && !er.suspended) {
+      er.defeated = true;
       out.outcome = Outcome::kNotEligible;
-      return;
     }
     missing = true;
   }
+  if (out.outcome == Outcome::kNotEligible) return;
   if (!out.ambiguities.empty()) {
     out.outcome = Outcome::kAmbiguous;
     return;

@@ -31,6 +31,7 @@ struct ElementResult {
   Tri status = Tri::kUnknown;
   const Exemption* exemption = nullptr;  // the exemption that made it met, if any
   bool suspended = false;                // defeat suspended by an ambiguity rule
+  bool defeated = false;                 // this element made the relief not_eligible
   SlotSet decided;                       // slots that decided the status
 };
 
