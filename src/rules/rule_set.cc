@@ -19,11 +19,21 @@ const char* kOutcomeNames[kOutcomeCount] = {"eligible", "likely_eligible_missing
 int Line(const YAML::Node& n) { return n.Mark().line >= 0 ? n.Mark().line + 1 : 0; }
 
 // yaml-cpp recurses once per nesting level; refuse absurd nesting before parsing.
+// Flow nesting ([ {) and block nesting (indentation, "- - -" compact sequences) are bounded.
 bool NestingOk(const std::string& text) {
-  int depth = 0, max_depth = 0;
+  int depth = 0, max_depth = 0, indent = 0;
+  bool line_start = true;
   for (char c : text) {
     if (c == '[' || c == '{') max_depth = std::max(max_depth, ++depth);
     else if ((c == ']' || c == '}') && depth > 0) --depth;
+    if (c == '\n') {
+      line_start = true;
+      indent = 0;
+    } else if (line_start && (c == ' ' || c == '-' || c == '?' || c == '\t')) {
+      if (++indent > 200) return false;
+    } else {
+      line_start = false;
+    }
   }
   return max_depth <= 32;
 }
