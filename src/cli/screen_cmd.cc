@@ -31,6 +31,10 @@ struct ScreenFlags {
 };
 
 int RunScreen(const ScreenFlags& f) {
+  if (f.file.empty()) {
+    std::cerr << "trellis screen: missing FILE (a request JSON file, or - for stdin)\n";
+    return kExitInvalid;
+  }
   std::string dir = app::ResolveRulesDir(f.rules_dir, ExePath());
   auto svc = app::ScreeningService::Open(dir);
   if (!svc.ok()) {
@@ -88,7 +92,7 @@ void AddScreenCommands(CLI::App& app) {
   cmd->add_option("--lang", flags->lang, "Language of explanations: en or es");
   cmd->add_option("--rules", flags->rules_dir, "Rules directory");
   cmd->add_flag("--batch", flags->batch, "Read JSON lines, write JSON lines");
-  cmd->add_option("file", flags->file, "Request JSON file, or - for stdin")->required();
+  cmd->add_option("file", flags->file, "Request JSON file, or - for stdin");
   cmd->callback([flags] {
     int rc = RunScreen(*flags);
     if (rc != 0) throw CLI::RuntimeError(rc);
