@@ -223,7 +223,9 @@ std::string ScreeningService::Serialize(const rules::ScreeningResult& res,
   std::vector<const rules::DeadlineInstance*> dls;
   for (const auto& d : res.deadlines) dls.push_back(&d);
   std::stable_sort(dls.begin(), dls.end(), [](auto* a, auto* b) { return a->date < b->date; });
-  json deadlines = json::array();
+  // Statutory deadlines under "deadlines"; the team's practice (soft, extendable) targets
+  // under "practice_deadlines", so the legal list holds only what the law sets.
+  json deadlines = json::array(), practice = json::array();
   for (const auto* d : dls) {
     json j{{"name", d->def->name},
            {"date", rules::FormatDate(d->date)},
@@ -236,9 +238,10 @@ std::string ScreeningService::Serialize(const rules::ScreeningResult& res,
       j["computed_date"] = rules::FormatDate(d->computed);
       j["extension_reason"] = d->extension_reason;
     }
-    deadlines.push_back(std::move(j));
+    (d->def->kind == rules::DeadlineKind::kStatutory ? deadlines : practice).push_back(std::move(j));
   }
   out["deadlines"] = std::move(deadlines);
+  out["practice_deadlines"] = std::move(practice);
 
   json derived = json::object();
   for (int k = 0; k < rs.vocab.size(); ++k) {

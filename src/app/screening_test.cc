@@ -58,15 +58,17 @@ TEST(ScreenScenarios, AllScenarioFiles) {
         for (const auto& d : s["expected_deadlines"])
           want.insert({d["name"].get<std::string>(), d["date"].get<std::string>()});
         for (const auto& d : r["deadlines"]) {
-          if (d["kind"] == "statutory")
-            got.insert({d["name"].get<std::string>(), d["date"].get<std::string>()});
+          EXPECT_EQ(d["kind"], "statutory");
+          got.insert({d["name"].get<std::string>(), d["date"].get<std::string>()});
           EXPECT_TRUE(d.contains("citation") && d.contains("relief") && d.contains("basis"));
         }
         EXPECT_EQ(want, got);
       }
-      if (s.contains("expected_derived"))
-        for (const auto& [fact, value] : s["expected_derived"].items())
+      if (s.contains("expected_derived")) {
+        for (const auto& [fact, value] : s["expected_derived"].items()) {
           EXPECT_EQ(r["derived"].value(fact, json()), value) << fact;
+        }
+      }
       if (s.contains("expected_elements"))
         for (const auto& [key, want] : s["expected_elements"].items()) {
           auto dot = key.find('.');
@@ -128,7 +130,7 @@ TEST(ScreenService, SoftDeadlineExtensionIsRecorded) {
   ASSERT_TRUE(out.ok()) << out.status().message();
   bool seen = false;
   json parsed = json::parse(*out);
-  for (const auto& d : parsed["deadlines"])
+  for (const auto& d : parsed["practice_deadlines"])
     if (d["name"] == "asylum_filing_target") {
       seen = true;
       EXPECT_EQ(d["date"], "2026-08-01");
