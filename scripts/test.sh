@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test: layer check, unit + integration (ctest), fuzz smoke, browser tests.
+# Every test: layer check, unit + integration (ctest), a short run of every fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 tools/check_layers.py
-(cd build && ctest --output-on-failure -j 2 --timeout 600)
+(cd build && ctest --output-on-failure -j 2 --timeout 900)
+./scripts/fuzz.sh "${FUZZ_SECONDS:-15}"

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "app/app.h"
+#include "app/htcds.h"
 #include "app/impl.h"
 #include "core/ids.h"
 #include "core/rng.h"
@@ -36,9 +37,7 @@ void OnRow(int, void* data) {
   c->current.clear();
 }
 
-Status ParseCsv(const std::string& path, CsvRows* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Invalid("cannot read the file", "file");
+Status ParseCsv(std::istream& in, CsvRows* out) {
   csv_parser p;
   if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) return Status::Internal("csv parser");
   std::unique_ptr<csv_parser, void (*)(csv_parser*)> guard(&p, csv_free);
@@ -82,14 +81,9 @@ std::string Neutralise(const std::string& v) {
 
 }  // namespace
 
-Result<ImportReport> App::ImportHtcds(const Principal& p, const std::string& agency_id, const std::string& csv_path,
-                                      const std::function<void(int64_t, int64_t)>& progress) {
-  if (p.user.id != "cli" && !(policy::CanWorkCases(p.user.role) && p.user.agency_id == agency_id)) {
-    return Status::Forbidden("you may not import into this agency");
-  }
-  if (!impl_->store->GetAgency(agency_id).ok()) return Status::Invalid("no such agency", "agency");
+Result<HtcdsRows> ParseHtcds(std::istream& in, const std::string& agency_id, int64_t now) {
   CsvRows csv;
-  TRELLIS_RETURN_IF_ERROR(ParseCsv(csv_path, &csv));
+  TRELLIS_RETURN_IF_ERROR(ParseCsv(in, &csv));
   if (csv.rows.empty()) return Status::Invalid("row 1: the file is empty; expected a header of HTCDS field names", "file");
 
   // Header: every column a known survivor (prs_, vic_) or case (cas_, trl_) field, once.
@@ -111,10 +105,11 @@ Result<ImportReport> App::ImportHtcds(const Principal& p, const std::string& age
   const int64_t total = static_cast<int64_t>(csv.rows.size()) - 1;
 
   // Validate every row before anything is written.
-  std::vector<domain::Record> survivors, cases;
+  HtcdsRows out;
+  std::vector<domain::Record>& survivors = out.survivors;
+  std::vector<domain::Record>& cases = out.cases;
   survivors.reserve(total);
   if (any_case_column) cases.reserve(total);
-  const int64_t now = clock().NowMicros();
   for (size_t r = 1; r < csv.rows.size(); ++r) {
     const auto& row = csv.rows[r];
     if (row.size() != cols.size()) {
@@ -150,8 +145,24 @@ Result<ImportReport> App::ImportHtcds(const Principal& p, const std::string& age
       cases.push_back(std::move(k));
     }
     survivors.push_back(std::move(s));
-    if (progress && r % 5000 == 0) progress(static_cast<int64_t>(r) / 2, total);
   }
+  return out;
+
+}
+
+Result<ImportReport> App::ImportHtcds(const Principal& p, const std::string& agency_id, const std::string& csv_path,
+                                      const std::function<void(int64_t, int64_t)>& progress) {
+  if (p.user.id != "cli" && !(policy::CanWorkCases(p.user.role) && p.user.agency_id == agency_id)) {
+    return Status::Forbidden("you may not import into this agency");
+  }
+  if (!impl_->store->GetAgency(agency_id).ok()) return Status::Invalid("no such agency", "agency");
+  std::ifstream in(csv_path, std::ios::binary);
+  if (!in) return Status::Invalid("cannot read the file", "file");
+  TRELLIS_ASSIGN_OR_RETURN(HtcdsRows parsed, ParseHtcds(in, agency_id, clock().NowMicros()));
+  std::vector<domain::Record>& survivors = parsed.survivors;
+  std::vector<domain::Record>& cases = parsed.cases;
+  const int64_t total = static_cast<int64_t>(survivors.size());
+  if (progress) progress(total / 2, total);
 
   // Seal on both cores: a data key per survivor, every identifying field under it.
   std::vector<storage::DataKeyRow> keys(survivors.size());
