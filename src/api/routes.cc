@@ -279,6 +279,23 @@ struct Router::Impl {
       Add("GET", base + "/{id}", true, [this, kind](auto& req, auto* p, auto& params) { return Records(kind, "get", req, *p, params); });
       Add("PATCH", base + "/{id}", true, [this, kind](auto& req, auto* p, auto& params) { return Records(kind, "update", req, *p, params); });
     }
+    Add("GET", "/api/v1/cases/{id}/screening", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      std::string as_of, lang = "en";
+      for (const auto& [k, v] : req.query) {
+        if (k == "as_of") {
+          as_of = v;
+        } else if (k == "lang") {
+          lang = v;
+        } else {
+          return Error(Code::kInvalidArgument, "is not a known query parameter", k);
+        }
+      }
+      auto out = app.ScreenCase(*p, params[0], as_of, lang, req.request_id);
+      if (!out.ok()) return Error(out.status());
+      HttpResponse r;
+      r.body = *out;
+      return r;
+    });
     Add("GET", "/api/v1/audit", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
       int64_t before = 0;
       int limit = 50;
@@ -388,6 +405,7 @@ const std::vector<std::string>& RouteTable() {
       "POST /api/v1/survivors",      "GET /api/v1/survivors/{id}",    "PATCH /api/v1/survivors/{id}",
       "GET /api/v1/cases",           "POST /api/v1/cases",            "GET /api/v1/cases/{id}",
       "PATCH /api/v1/cases/{id}",    "DELETE /api/v1/survivors/{id}", "GET /api/v1/audit",
+      "GET /api/v1/cases/{id}/screening",
   };
   return table;
 }

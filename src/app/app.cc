@@ -13,6 +13,7 @@
 #include "crypto/envelope.h"
 #include "crypto/file_stream.h"
 #include "crypto/primitives.h"
+#include "app/screening.h"
 
 namespace trellis::app {
 
@@ -102,6 +103,7 @@ Result<std::unique_ptr<App>> App::Open(const OpenOptions& o) {
   impl->data_dir = o.data_dir;
   impl->passphrase = o.passphrase;
   impl->clock = o.clock ? o.clock : &SystemClock();
+  impl->rules_dir = ResolveRulesDir(o.rules_dir, "/proc/self/exe");
   auto ring = crypto::KeyRing::Load(impl->KeyPath(), o.passphrase);
   if (!ring.ok()) return ring.status();
   impl->keys = std::move(ring).value();

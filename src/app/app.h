@@ -79,6 +79,7 @@ struct OpenOptions {
   std::string passphrase;
   Clock* clock = nullptr;  // default: the system clock
   int reader_connections = 8;
+  std::string rules_dir;  // relief rule files; empty: ResolveRulesDir's default
 };
 
 struct ImportReport {
@@ -133,6 +134,19 @@ class App {
   Result<RecordView> Update(const Principal& p, domain::RecordKind kind, const std::string& id,
                             int64_t expected_version, const RecordInput& in, const std::string& request_id);
   Result<ListPage> List(const Principal& p, const ListRequest& req, const std::string& request_id);
+
+  // --- relief screening (rules/) ---
+  // Screens the case's stored facts (trl_ReliefFacts) with the rules in force on `as_of`
+  // (empty: today). Needs read access to the case's immigration data; audited.
+  Result<std::string> ScreenCase(const Principal& p, const std::string& case_id, const std::string& as_of,
+                                 const std::string& lang, const std::string& request_id);
+  struct RulesDiffRow {
+    std::string case_id, case_number, what, from, to;  // what: "T outcome", "deadline asylum_one_year_deadline"
+  };
+  // Re-screens every stored case with facts under two rule sets (operator only) and lists what
+  // changes: outcomes per relief and statutory deadlines.
+  Result<std::vector<RulesDiffRow>> RulesDiff(const std::string& from_dir, const std::string& to_dir,
+                                              const std::string& as_of);
 
   // --- HTCDS 2.0 CSV ---
   // All-or-nothing: any error names row, column and (for non-sealed columns) the value.

@@ -1,11 +1,14 @@
 // Internal to app/: the state behind App and helpers shared by its .cc files.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 
 #include "app/app.h"
+#include "app/screening.h"
 #include "audit/audit.h"
 #include "crypto/keyring.h"
 #include "crypto/secret.h"
@@ -37,6 +40,12 @@ struct App::Impl {
   std::unique_ptr<storage::CaseStore> store;
   std::unique_ptr<StoreAuditSink> sink;
   std::unique_ptr<audit::Log> log;
+  std::string rules_dir;
+  std::mutex screening_mu;  // a ScreeningService is single-threaded
+  std::unique_ptr<ScreeningService> screening;
+
+  // Validates trl_ReliefFacts and computes trl_ScreeningSummary when the facts are set.
+  Status ScreenFactsInto(std::map<std::string, std::string>* fields);
 
   std::string StorePath() const { return data_dir + "/" + kStoreFile; }
   std::string KeyPath() const { return data_dir + "/" + kKeyFile; }

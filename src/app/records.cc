@@ -54,6 +54,7 @@ Status CheckWritable(const policy::Decision& d, RecordKind kind, const RecordInp
   auto check = [&](const std::string& name) -> Status {
     const domain::FieldSpec* spec = domain::FindField(kind, name);
     if (!spec) return Status::Invalid(std::string("is not a field of a ") + Noun(kind), name);
+    if (spec->system_only) return Status::Invalid("is written by Trellis, not by hand", name);
     if (!d.FieldAllowed(*spec)) return Status(Code::kForbidden, "you may not change this field", name);
     return Status::Ok();
   };
@@ -170,6 +171,7 @@ Result<RecordView> App::Create(const Principal& p, RecordKind kind, const Record
   if (!in.unset.empty()) return Status::Invalid("cannot remove fields from a new record", "unset");
   TRELLIS_RETURN_IF_ERROR(CheckWritable(d, kind, in));
   TRELLIS_ASSIGN_OR_RETURN(r.fields, domain::NormalizeFields(kind, in.set));
+  TRELLIS_RETURN_IF_ERROR(impl_->ScreenFactsInto(&r.fields));
   TRELLIS_RETURN_IF_ERROR(ValidateTeam(*impl_->store, r.agency_id, r.team));
 
   crypto::Key32 key;
@@ -243,6 +245,8 @@ Result<RecordView> App::Update(const Principal& p, RecordKind kind, const std::s
   }
   TRELLIS_RETURN_IF_ERROR(CheckWritable(d, kind, in));
   TRELLIS_ASSIGN_OR_RETURN(auto fields, domain::NormalizeFields(kind, in.set));
+  // Facts changed: validate them and re-run the screening (its summary is stored with them).
+  TRELLIS_RETURN_IF_ERROR(impl_->ScreenFactsInto(&fields));
   if (in.team) TRELLIS_RETURN_IF_ERROR(ValidateTeam(*impl_->store, stored->agency_id, *in.team));
   TRELLIS_ASSIGN_OR_RETURN(crypto::Key32 key, impl_->DataKey(stored->survivor_id));
 
@@ -254,6 +258,7 @@ Result<RecordView> App::Update(const Principal& p, RecordKind kind, const std::s
   for (const auto& name : in.unset) {
     next.plain.erase(name);
     next.sealed.erase(name);
+    if (name == "trl_ReliefFacts") next.sealed.erase("trl_ScreeningSummary");  // no facts, no screening
     changed += (changed.empty() ? "" : ",") + name;
   }
   for (const auto& [name, value] : fields) {

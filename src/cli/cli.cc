@@ -392,6 +392,33 @@ int Main(int argc, char** argv) {
     std::cout << "erased " << erase_id << "\n";
   });
 
+  // rules diff
+  auto* rules = app.add_subcommand("rules", "Relief rule sets");
+  rules->require_subcommand(1);
+  auto* diff = rules->add_subcommand("diff", "Re-screen every stored case under two rule sets; list what changes");
+  data_opt(diff);
+  std::string diff_from, diff_to, diff_as_of;
+  diff->add_option("--from", diff_from, "Rules directory in force now")->required();
+  diff->add_option("--to", diff_to, "Rules directory to compare with")->required();
+  diff->add_option("--as-of", diff_as_of, "Screen as of this date (YYYY-MM-DD; default today)");
+  diff->callback([&] {
+    auto a = OpenApp(data, pass_file);
+    if (!a.ok()) {
+      rc = Fail(a.status());
+      return;
+    }
+    auto rows = (*a)->RulesDiff(diff_from, diff_to, diff_as_of);
+    if (!rows.ok()) {
+      rc = Fail(rows.status());
+      return;
+    }
+    std::cout << "case_id\tcase_number\tchange\tfrom\tto\n";
+    for (const auto& r : *rows) {
+      std::cout << r.case_id << "\t" << r.case_number << "\t" << r.what << "\t" << r.from << "\t" << r.to << "\n";
+    }
+    std::cerr << rows->size() << " change(s)\n";
+  });
+
   AddScreenCommands(app);
   try {
     app.parse(argc, argv);

@@ -133,6 +133,11 @@ const std::vector<FieldSpec>& Table() {
       {K::kCase, "trl_MedicalNotes", T::kLongText, S::kRestricted, C::kMedical, {}, "Medical and psychological notes"},
       {K::kCase, "trl_AttorneyWorkProduct", T::kLongText, S::kPrivileged, C::kLegalWorkProduct, {},
        "Attorney work product"},
+      // Relief screening: the facts (a JSON object of the facts vocabulary, rules/) and the
+      // last screening Trellis ran on them (written by Trellis whenever the facts change).
+      {K::kCase, "trl_ReliefFacts", T::kLongText, S::kRestricted, C::kImmigration, {}, "Relief screening facts"},
+      {K::kCase, "trl_ScreeningSummary", T::kLongText, S::kRestricted, C::kImmigration, {},
+       "Last relief screening", true},
   };
   return table;
 }

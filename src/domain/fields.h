@@ -53,6 +53,7 @@ struct FieldSpec {
   Category category;
   std::vector<std::string_view> values;  // picklist values (HTCDS value names)
   std::string_view label;
+  bool system_only = false;  // written by Trellis itself (e.g. a stored screening), never by a user
 
   bool sealed() const { return sensitivity >= Sensitivity::kIdentifying; }
 };
