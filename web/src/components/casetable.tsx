@@ -6,7 +6,7 @@ export function StatusBadge({ status }: { status?: unknown }) {
   return <span class={`badge badge-${status.toLowerCase()}`}>{valueLabel(status)}</span>;
 }
 
-export function CaseTable({ items, caption }: { items: RecordView[]; caption: string }) {
+export function CaseTable({ items, caption, compact }: { items: RecordView[]; caption: string; compact?: boolean }) {
   return (
     <div class="table-wrap">
       <table class="table" data-testid="case-table">
@@ -16,7 +16,7 @@ export function CaseTable({ items, caption }: { items: RecordView[]; caption: st
             <th scope="col">{t('cases.number')}</th>
             <th scope="col">{t('cases.status')}</th>
             <th scope="col">{t('cases.referral')}</th>
-            <th scope="col">{t('cases.updated')}</th>
+            {!compact && <th scope="col">{t('cases.updated')}</th>}
           </tr>
         </thead>
         <tbody>
@@ -32,8 +32,8 @@ export function CaseTable({ items, caption }: { items: RecordView[]; caption: st
                 <td>
                   <StatusBadge status={c.fields.cas_Status} />
                 </td>
-                <td>{typeof referral === 'string' ? formatDate(referral) : <span class="muted">—</span>}</td>
-                <td>{formatDateTime(c.updated_at)}</td>
+                <td class="date">{typeof referral === 'string' ? formatDate(referral) : <span class="muted">—</span>}</td>
+                {!compact && <td class="date">{formatDateTime(c.updated_at)}</td>}
               </tr>
             );
           })}

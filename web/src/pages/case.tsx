@@ -1,5 +1,5 @@
 import { useLocation, useRoute } from 'preact-iso';
-import { api, type FieldSpec } from '../api';
+import { api, type FieldSpec, type RecordView } from '../api';
 import { StatusBadge } from '../components/casetable';
 import { ErrorNote, usePageTitle } from '../components/common';
 import { CASE_SECTIONS, FieldList, groupByCategory } from '../components/fieldview';
@@ -9,9 +9,16 @@ import { can, fieldsOf, getSession, type Session } from '../session';
 import { NotAllowed } from './notfound';
 import { RecordStateNote, useRecord } from './survivor';
 
-/** Privileged fields (attorney work product) appear only where the API returns them. */
-function visibleCaseFields(session: Session, redacted: string[]): FieldSpec[] {
-  return fieldsOf(session, 'case').filter((f) => !(f.sensitivity === 'privileged' && redacted.includes(f.name)));
+/**
+ * Privileged fields (attorney work product) appear only where the API returns them, or, empty,
+ * to the legal team who may add them; to anyone else they are not even mentioned.
+ */
+function visibleCaseFields(session: Session, record: RecordView): FieldSpec[] {
+  return fieldsOf(session, 'case').filter(
+    (f) =>
+      f.sensitivity !== 'privileged' ||
+      (!record.redacted.includes(f.name) && (f.name in record.fields || can.legalTeam(session.user))),
+  );
 }
 
 export function CasePage() {
@@ -49,7 +56,7 @@ export function CasePage() {
       <RecordStateNote s={s} />
       {s.state === 'ok' && (
         <div class="sections">
-          {groupByCategory(visibleCaseFields(session, s.record.redacted), CASE_SECTIONS).map(([cat, specs]) => (
+          {groupByCategory(visibleCaseFields(session, s.record), CASE_SECTIONS).map(([cat, specs]) => (
             <section class={`card${cat === 'legal_work_product' ? ' card-privileged' : ''}`} key={cat} aria-labelledby={`sec-${cat}`} data-testid={`section-${cat}`}>
               <h2 id={`sec-${cat}`}>{t(`category.${cat}`)}</h2>
               <FieldList record={s.record} specs={specs} />
@@ -103,7 +110,7 @@ export function CaseEditPage() {
       {s.state === 'ok' && (
         <RecordForm
           key={`${s.record.id}@${s.record.version}`}
-          specs={visibleCaseFields(session, s.record.redacted)}
+          specs={visibleCaseFields(session, s.record)}
           sections={CASE_SECTIONS}
           record={s.record}
           onSave={async (fields, version) => {

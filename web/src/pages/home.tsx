@@ -28,7 +28,7 @@ function CaseSection({ id, title, empty, load }: { id: string; title: string; em
       <h2 id={id}>{title}</h2>
       {s.state === 'loading' && <Loading />}
       {s.state === 'error' && <ErrorNote>{t('common.error')}</ErrorNote>}
-      {s.state === 'ok' && (s.data.length ? <CaseTable items={s.data} caption={title} /> : <EmptyState>{empty}</EmptyState>)}
+      {s.state === 'ok' && (s.data.length ? <CaseTable items={s.data} caption={title} compact /> : <EmptyState>{empty}</EmptyState>)}
     </section>
   );
 }
