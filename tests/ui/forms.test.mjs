@@ -29,6 +29,7 @@ test('create a survivor and a case through the forms, then edit with a field err
   await page.fill('#f-prs_MailingCity', 'Riverton');
   await page.getByLabel('Forced labor', { exact: true }).check();
   await page.getByLabel('Took their documents').check();
+  await page.evaluate(() => window.scrollTo(0, 0));
   await screenshot(page, 'survivor-form');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByTestId('section-identity').waitFor();

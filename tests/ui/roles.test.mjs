@@ -50,8 +50,10 @@ test('advocate: home, case list and case page show cases; no legal work product;
   assert.ok(await rows.count() > 25, 'next page appended');
   await page.selectOption('#filter-status', 'FollowUp');
   await waitIdle(page);
-  const statuses = await page.getByTestId('case-table').locator('tbody .badge').allInnerTexts();
-  assert.ok(statuses.length > 0 && statuses.every((s) => s === 'Needs follow-up'), 'status filter applied');
+  await page.waitForFunction(() => {
+    const badges = [...document.querySelectorAll('[data-testid=case-table] tbody .badge')];
+    return badges.length > 0 && badges.every((b) => b.textContent === 'Needs follow-up');
+  }, null, { timeout: 10000 });
   await page.selectOption('#filter-status', '');
   await waitIdle(page);
   await axeCheck(page, 'case list');

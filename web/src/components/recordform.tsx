@@ -168,15 +168,17 @@ export function RecordForm({ specs, sections, record, onSave, onCancel, onReload
       {groupByCategory(editable, sections).map(([category, list]) => (
         <fieldset class="section" key={category}>
           <legend>{t(`category.${category}`)}</legend>
-          {list.map((spec) => (
-            <FieldInput
-              key={spec.name}
-              spec={spec}
-              value={values[spec.name]}
-              error={errors[spec.name]}
-              onChange={(v) => set(spec.name, v)}
-            />
-          ))}
+          <div class="field-grid">
+            {list.map((spec) => (
+              <FieldInput
+                key={spec.name}
+                spec={spec}
+                value={values[spec.name]}
+                error={errors[spec.name]}
+                onChange={(v) => set(spec.name, v)}
+              />
+            ))}
+          </div>
         </fieldset>
       ))}
       <div class="actions">
@@ -257,7 +259,7 @@ function FieldInput({
     const chosen = value as string[];
     return (
       <fieldset
-        class={`field field-multi${error ? ' has-error' : ''}`}
+        class={`field field-multi wide${error ? ' has-error' : ''}`}
         id={id}
         tabIndex={-1}
         aria-describedby={describedBy}
@@ -320,8 +322,9 @@ function FieldInput({
     default:
       control = <input type="text" {...common} value={str} onInput={onInput} autoComplete="off" />;
   }
+  const wide = spec.type === FieldType.LongText ? ' wide' : '';
   return (
-    <div class={`field${error ? ' has-error' : ''}`}>
+    <div class={`field${wide}${error ? ' has-error' : ''}`}>
       <label for={id}>{label}</label>
       {hint}
       {control}

@@ -45,7 +45,10 @@ export function CasesPage() {
       <div class="filters" role="search">
         <div class="field inline">
           <label for="filter-status">{t('cases.filterStatus')}</label>
-          <select id="filter-status" value={status} onChange={(e) => setStatus((e.currentTarget as HTMLSelectElement).value)}>
+          <select id="filter-status" value={status} onChange={(e) => {
+            setLoading(true);
+            setStatus((e.currentTarget as HTMLSelectElement).value);
+          }}>
             <option value="">{t('cases.filterAny')}</option>
             {STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -55,7 +58,10 @@ export function CasesPage() {
           </select>
         </div>
         <div class="field field-check inline">
-          <input id="filter-mine" type="checkbox" checked={mine} onChange={(e) => setMine((e.currentTarget as HTMLInputElement).checked)} />
+          <input id="filter-mine" type="checkbox" checked={mine} onChange={(e) => {
+            setLoading(true);
+            setMine((e.currentTarget as HTMLInputElement).checked);
+          }} />
           <label for="filter-mine">{t('cases.filterMine')}</label>
         </div>
       </div>
