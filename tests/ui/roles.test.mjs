@@ -136,7 +136,6 @@ test('supervisor: cases and the audit trail', async (t) => {
   await axeCheck(page, 'supervisor home');
   await nav(page, 'Audit trail');
   await axeCheck(page, 'audit page (supervisor)');
-  await screenshot(page, 'audit');
   const unavailable = await page.getByTestId('audit-unavailable').count();
   await t.test('audit entries are listed', { skip: unavailable ? 'GET /api/v1/audit answers 404: the audit route is not in this back end yet' : false }, async () => {
     assert.ok(await page.getByTestId('audit-table').locator('tbody tr').count() > 0);

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, type AuditEntry } from '../api';
 import { EmptyState, ErrorNote, Loading, useAsyncEffect, usePageTitle } from '../components/common';
-import { formatDateTime, formatNumber, t } from '../i18n';
+import { formatDateTime, formatNumber, has, t } from '../i18n';
 import { can, getSession } from '../session';
 import { NotAllowed } from './notfound';
 
@@ -83,7 +83,9 @@ export function AuditPage() {
                   <td class="mono">{names.get(e.actor) ?? e.actor}</td>
                   <td class="mono">{e.action}</td>
                   <td>
-                    <span class={`badge badge-${e.outcome === 'deny' ? 'closed' : 'active'}`}>{e.outcome}</span>
+                    <span class={`badge badge-outcome-${e.outcome === 'deny' || e.outcome === 'error' ? 'bad' : 'good'}`}>
+                      {has(`audit.outcome.${e.outcome}`) ? t(`audit.outcome.${e.outcome}`) : e.outcome}
+                    </span>
                   </td>
                   <td class="mono">{e.target || '—'}</td>
                 </tr>
