@@ -11,6 +11,10 @@ export default defineConfig({
     sourcemap: false,
     target: 'es2022',
   },
+  // `npm run dev`: the API of a local `trellis serve` (make run listens on 127.0.0.1:8080).
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:8080' },
+  },
   oxc: {
     jsx: { runtime: 'automatic', importSource: 'preact' },
   },
