@@ -74,6 +74,8 @@ export async function axeCheck(page, label) {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
   assert.deepEqual(bad, [], `axe on ${label}`);
+  const minor = result.violations.filter((v) => v.impact !== 'serious' && v.impact !== 'critical');
+  if (minor.length) console.log(`axe on ${label}: ${minor.map((v) => `${v.id} (${v.impact})`).join(', ')}`);
   return result.violations.length;
 }
 

@@ -50,6 +50,5 @@ export function useAsyncEffect(fn: (signal: { cancelled: boolean }) => Promise<v
     return () => {
       signal.cancelled = true;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
 }

@@ -152,5 +152,3 @@ export function HomePage() {
     </>
   );
 }
-
-export { useLoad };
