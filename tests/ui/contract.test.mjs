@@ -49,7 +49,7 @@ test('an expired session returns to the login page with a plain message', async 
     route.fulfill({ status: 401, contentType: 'application/json', body: '{"error":{"code":"unauthenticated","message":"log in first"}}' }));
   await page.getByRole('navigation').getByRole('link', { name: 'Survivors' }).click();
   await page.getByText('Your session has ended. Please log in again.').waitFor();
-  assert.equal(new URL(page.url()).pathname, '/');
+  await page.waitForURL((u) => u.pathname === '/', { timeout: 5000 }); // the record address is not left behind
   await axeCheck(page, 'session ended');
   await context.close();
 });

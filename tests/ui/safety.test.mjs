@@ -40,7 +40,7 @@ test('quick exit button: neutral site, session ended, Back does not return to th
   await assertNoAppContent(page, heading);
   if (page.url().startsWith(BASE)) {
     await page.locator('#login-username').waitFor();
-    assert.equal(new URL(page.url()).pathname, '/', 'no record address left behind');
+    await page.waitForURL((u) => u.pathname === '/', { timeout: 5000 }); // no record address left behind
   }
   // The server session is gone too (the logout went out as the page left).
   const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status).catch(() => 401);
@@ -124,7 +124,7 @@ test('logout ends the session on the server and returns to the login page', asyn
   await nav(page, 'Cases');
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.getByText('You have logged out.').waitFor();
-  assert.equal(new URL(page.url()).pathname, '/');
+  await page.waitForURL((u) => u.pathname === '/', { timeout: 5000 });
   const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
   assert.equal(me, 401);
   await axeCheck(page, 'logged out');

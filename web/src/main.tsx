@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
-import { useEffect } from 'preact/hooks';
+import { useLayoutEffect } from 'preact/hooks';
 import { setUnauthenticatedHandler } from './api';
 import { Layout } from './components/layout';
 import { useLang } from './i18n';
@@ -28,7 +28,7 @@ function App() {
 
   // Logged out (or never logged in, e.g. after a reload): the address goes back to "/", so the
   // URL of a record is not left on screen behind the login form.
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!session && path !== '/') route('/', true);
   }, [session, path]);
 
