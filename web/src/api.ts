@@ -1,0 +1,175 @@
+// The only road to data: the Trellis HTTP API. The CSRF token lives in this module's memory
+// only (never in Web Storage), so a reload means logging in again (SECURITY.md S9).
+export interface User {
+  id: string;
+  username: string;
+  display_name: string;
+  role: string;
+  agency_id: string;
+}
+
+export type FieldValue = string | number | boolean | string[];
+
+export interface RecordView {
+  id: string;
+  kind: 'survivor' | 'case';
+  agency_id: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  fields: Record<string, FieldValue>;
+  team: string[];
+  redacted: string[];
+  survivor_id?: string;
+  case_number?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor?: string | null;
+}
+
+export enum FieldType {
+  Text = 0,
+  LongText = 1,
+  Date = 2,
+  Number = 3,
+  Checkbox = 4,
+  Picklist = 5,
+  MultiPicklist = 6,
+  Country = 7,
+  Countries = 8,
+  Language = 9,
+}
+
+export interface FieldSpec {
+  kind: 'survivor' | 'case';
+  name: string;
+  label: string;
+  sensitivity: 'statistical' | 'case' | 'identifying' | 'restricted' | 'privileged';
+  category: string;
+  values: string[];
+  type: FieldType;
+}
+
+export interface AuditEntry {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  outcome: string;
+  target: string;
+  survivor: string;
+  request: string;
+  detail: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrfToken: string | null = null;
+let onUnauthenticated: (() => void) | null = null;
+
+export function setUnauthenticatedHandler(fn: () => void): void {
+  onUnauthenticated = fn;
+}
+
+export function csrf(): string | null {
+  return csrfToken;
+}
+
+export function forgetSession(): void {
+  csrfToken = null;
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'network error');
+  }
+  if (res.status === 204) return undefined as T;
+  let json: unknown = null;
+  try {
+    json = await res.json();
+  } catch {
+    /* not JSON */
+  }
+  if (!res.ok) {
+    const err = (json as { error?: { code?: string; message?: string; field?: string } } | null)?.error ?? {};
+    if (res.status === 401 && path !== '/api/v1/login') onUnauthenticated?.();
+    throw new ApiError(res.status, err.code ?? 'unknown', err.message ?? res.statusText, err.field);
+  }
+  return json as T;
+}
+
+function qs(params: Record<string, string | number | boolean | undefined>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '' && v !== false) p.set(k, String(v));
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+export const api = {
+  async login(username: string, password: string): Promise<User> {
+    const r = await request<{ user: User; csrf_token: string }>('POST', '/api/v1/login', { username, password });
+    csrfToken = r.csrf_token;
+    return r.user;
+  },
+  async logout(): Promise<void> {
+    try {
+      await request<void>('POST', '/api/v1/logout');
+    } finally {
+      csrfToken = null;
+    }
+  },
+  /** Ends the session without waiting: survives the page being replaced (quick exit). */
+  logoutBeacon(): void {
+    if (!csrfToken) return;
+    try {
+      void fetch('/api/v1/logout', {
+        method: 'POST',
+        keepalive: true,
+        credentials: 'same-origin',
+        headers: { 'X-CSRF-Token': csrfToken },
+      }).catch(() => undefined);
+    } catch {
+      /* best effort */
+    }
+    csrfToken = null;
+  },
+  fields: () => request<{ items: FieldSpec[] }>('GET', '/api/v1/fields').then((r) => r.items),
+  users: () => request<{ items: User[] }>('GET', '/api/v1/users').then((r) => r.items),
+  survivors: (p: { limit?: number; cursor?: string }) => request<Page<RecordView>>('GET', `/api/v1/survivors${qs(p)}`),
+  survivor: (id: string) => request<RecordView>('GET', `/api/v1/survivors/${encodeURIComponent(id)}`),
+  createSurvivor: (fields: Record<string, FieldValue>) => request<RecordView>('POST', '/api/v1/survivors', { fields }),
+  updateSurvivor: (id: string, version: number, fields: Record<string, FieldValue | null>) =>
+    request<RecordView>('PATCH', `/api/v1/survivors/${encodeURIComponent(id)}`, { version, fields }),
+  cases: (p: { limit?: number; cursor?: string; mine?: boolean; status?: string; survivor_id?: string }) =>
+    request<Page<RecordView>>('GET', `/api/v1/cases${qs(p)}`),
+  case: (id: string) => request<RecordView>('GET', `/api/v1/cases/${encodeURIComponent(id)}`),
+  createCase: (survivor_id: string, fields: Record<string, FieldValue>) =>
+    request<RecordView>('POST', '/api/v1/cases', { survivor_id, fields }),
+  updateCase: (id: string, version: number, fields: Record<string, FieldValue | null>) =>
+    request<RecordView>('PATCH', `/api/v1/cases/${encodeURIComponent(id)}`, { version, fields }),
+  audit: (p: { limit?: number; before?: number }) =>
+    request<{ items: AuditEntry[]; next_before?: number | null }>('GET', `/api/v1/audit${qs(p)}`),
+};

@@ -1,0 +1,154 @@
+import { useState } from 'preact/hooks';
+import { api, type RecordView, type User } from '../api';
+import { CaseTable } from '../components/casetable';
+import { EmptyState, ErrorNote, Loading, useAsyncEffect, usePageTitle } from '../components/common';
+import { roleLabel, t } from '../i18n';
+import { can, getSession } from '../session';
+
+type Load<T> = { state: 'loading' } | { state: 'error' } | { state: 'ok'; data: T };
+
+function useLoad<T>(fn: () => Promise<T>, deps: unknown[] = []): Load<T> {
+  const [s, setS] = useState<Load<T>>({ state: 'loading' });
+  useAsyncEffect(async (sig) => {
+    setS({ state: 'loading' });
+    try {
+      const data = await fn();
+      if (!sig.cancelled) setS({ state: 'ok', data });
+    } catch {
+      if (!sig.cancelled) setS({ state: 'error' });
+    }
+  }, deps);
+  return s;
+}
+
+function CaseSection({ id, title, empty, load }: { id: string; title: string; empty: string; load: () => Promise<RecordView[]> }) {
+  const s = useLoad(load);
+  return (
+    <section class="card" aria-labelledby={id} data-testid={id}>
+      <h2 id={id}>{title}</h2>
+      {s.state === 'loading' && <Loading />}
+      {s.state === 'error' && <ErrorNote>{t('common.error')}</ErrorNote>}
+      {s.state === 'ok' && (s.data.length ? <CaseTable items={s.data} caption={title} compact /> : <EmptyState>{empty}</EmptyState>)}
+    </section>
+  );
+}
+
+function UsersSection() {
+  const s = useLoad<User[]>(() => api.users());
+  return (
+    <section class="card" aria-labelledby="users-h">
+      <h2 id="users-h">{t('home.users')}</h2>
+      {s.state === 'loading' && <Loading />}
+      {s.state === 'error' && <ErrorNote>{t('common.error')}</ErrorNote>}
+      {s.state === 'ok' && (
+        <div class="table-wrap">
+          <table class="table">
+            <caption class="visually-hidden">{t('home.users')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('users.name')}</th>
+                <th scope="col">{t('users.username')}</th>
+                <th scope="col">{t('users.role')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.data.map((u) => (
+                <tr key={u.id}>
+                  <td>{u.display_name}</td>
+                  <td class="mono">{u.username}</td>
+                  <td>{roleLabel(u.role)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function SharedSection() {
+  const s = useLoad(() => api.cases({ limit: 50 }).then((p) => p.items));
+  return (
+    <section class="card" aria-labelledby="shared-h" data-testid="shared">
+      <h2 id="shared-h">{t('shared.heading')}</h2>
+      <p class="hint">{t('home.leIntro')}</p>
+      {s.state === 'loading' && <Loading />}
+      {s.state === 'error' && <ErrorNote>{t('common.error')}</ErrorNote>}
+      {s.state === 'ok' &&
+        (s.data.length ? (
+          <CaseTable items={s.data} caption={t('shared.heading')} />
+        ) : (
+          <EmptyState>
+            <p data-testid="shared-empty">{t('shared.empty')}</p>
+          </EmptyState>
+        ))}
+    </section>
+  );
+}
+
+export function HomePage() {
+  usePageTitle('title.home');
+  const user = getSession()!.user;
+  const supervisor = user.role === 'supervisor';
+  return (
+    <>
+      <div class="page-head">
+        <div>
+          <h1>{t('home.heading', { name: user.display_name || user.username })}</h1>
+          <p class="muted">{t('home.role', { role: roleLabel(user.role) })}</p>
+        </div>
+        {can.workCases(user) && (
+          <div class="page-actions">
+            <a class="button primary" href="/survivors/new">
+              {t('home.newSurvivor')}
+            </a>
+            <a class="button" href="/cases">
+              {t('home.allCases')}
+            </a>
+          </div>
+        )}
+      </div>
+      {can.workCases(user) && (
+        <div class="grid-2">
+          <CaseSection
+            id="home-open"
+            title={t('home.myOpen')}
+            empty={t('home.myOpenEmpty')}
+            load={() => api.cases({ mine: true, status: 'Active', limit: 10 }).then((p) => p.items)}
+          />
+          <CaseSection
+            id="home-followup"
+            title={t('home.followUp')}
+            empty={t('home.followUpEmpty')}
+            load={() => api.cases({ mine: !supervisor, status: 'FollowUp', limit: 10 }).then((p) => p.items)}
+          />
+        </div>
+      )}
+      {supervisor && (
+        <p>
+          {t('home.supervisorAudit')} <a href="/audit">{t('home.auditLink')}</a>
+        </p>
+      )}
+      {can.seeShared(user) && <SharedSection />}
+      {user.role === 'auditor' && (
+        <section class="card" data-testid="auditor-home">
+          <p>{t('home.auditorIntro')}</p>
+          <p>
+            <a class="button primary" href="/audit">
+              {t('home.auditLink')}
+            </a>
+          </p>
+        </section>
+      )}
+      {user.role === 'administrator' && (
+        <>
+          <section class="card">
+            <p>{t('home.adminIntro')}</p>
+          </section>
+          <UsersSection />
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,162 @@
+import { useLocation, useRoute } from 'preact-iso';
+import { useState } from 'preact/hooks';
+import { api, ApiError, type RecordView } from '../api';
+import { CaseTable } from '../components/casetable';
+import { EmptyState, ErrorNote, Loading, useAsyncEffect, usePageTitle } from '../components/common';
+import { FieldList, groupByCategory, SURVIVOR_SECTIONS } from '../components/fieldview';
+import { RecordForm } from '../components/recordform';
+import { formatDateTime, t } from '../i18n';
+import { can, fieldsOf, getSession } from '../session';
+import { NotAllowed } from './notfound';
+import { SurvivorName } from './survivors';
+
+type State = { state: 'loading' } | { state: 'missing' } | { state: 'error' } | { state: 'ok'; record: RecordView };
+
+export function useRecord(kind: 'survivor' | 'case', id: string): [State, () => void] {
+  const [s, setS] = useState<State>({ state: 'loading' });
+  const [n, setN] = useState(0);
+  useAsyncEffect(
+    async (sig) => {
+      setS({ state: 'loading' });
+      try {
+        const record = kind === 'survivor' ? await api.survivor(id) : await api.case(id);
+        if (!sig.cancelled) setS({ state: 'ok', record });
+      } catch (e) {
+        if (!sig.cancelled) setS(e instanceof ApiError && e.status === 404 ? { state: 'missing' } : { state: 'error' });
+      }
+    },
+    [kind, id, n],
+  );
+  return [s, () => setN((x) => x + 1)];
+}
+
+export function RecordStateNote({ s }: { s: State }) {
+  if (s.state === 'loading') return <Loading />;
+  if (s.state === 'missing') return <ErrorNote>{t('common.notFound')}</ErrorNote>;
+  if (s.state === 'error') return <ErrorNote>{t('common.error')}</ErrorNote>;
+  return null;
+}
+
+function SurvivorCases({ survivorId }: { survivorId: string }) {
+  const [items, setItems] = useState<RecordView[] | null>(null);
+  const [error, setError] = useState(false);
+  useAsyncEffect(
+    async (sig) => {
+      try {
+        const p = await api.cases({ survivor_id: survivorId, limit: 50 });
+        if (!sig.cancelled) setItems(p.items);
+      } catch {
+        if (!sig.cancelled) setError(true);
+      }
+    },
+    [survivorId],
+  );
+  return (
+    <section class="card" aria-labelledby="survivor-cases">
+      <div class="section-head">
+        <h2 id="survivor-cases">{t('survivor.cases')}</h2>
+        <a class="button small" href={`/cases/new?survivor=${encodeURIComponent(survivorId)}`}>
+          {t('survivor.newCase')}
+        </a>
+      </div>
+      {error && <ErrorNote>{t('common.error')}</ErrorNote>}
+      {!items && !error && <Loading />}
+      {items && (items.length ? <CaseTable items={items} caption={t('survivor.cases')} /> : <EmptyState>{t('survivor.casesEmpty')}</EmptyState>)}
+    </section>
+  );
+}
+
+export function SurvivorPage() {
+  usePageTitle('title.survivor');
+  const { params } = useRoute();
+  const session = getSession()!;
+  const [s] = useRecord('survivor', params.id);
+  if (!can.workCases(session.user)) return <NotAllowed />;
+  return (
+    <>
+      <div class="page-head">
+        <div>
+          <p class="eyebrow">{t('survivor.heading')}</p>
+          <h1 data-testid="survivor-name">{s.state === 'ok' ? <SurvivorName r={s.record} /> : t('title.survivor')}</h1>
+          {s.state === 'ok' && (
+            <p class="muted">
+              {t('survivor.recordInfo', { created: formatDateTime(s.record.created_at), updated: formatDateTime(s.record.updated_at) })}
+            </p>
+          )}
+        </div>
+        {s.state === 'ok' && (
+          <div class="page-actions">
+            <a class="button" href={`/survivors/${encodeURIComponent(s.record.id)}/edit`}>
+              {t('common.edit')}
+            </a>
+          </div>
+        )}
+      </div>
+      <RecordStateNote s={s} />
+      {s.state === 'ok' && (
+        <>
+          <div class="sections">
+            {groupByCategory(fieldsOf(session, 'survivor'), SURVIVOR_SECTIONS).map(([cat, specs]) => (
+              <section class="card" key={cat} aria-labelledby={`sec-${cat}`} data-testid={`section-${cat}`}>
+                <h2 id={`sec-${cat}`}>{t(`category.${cat}`)}</h2>
+                <FieldList record={s.record} specs={specs} />
+              </section>
+            ))}
+          </div>
+          <SurvivorCases survivorId={s.record.id} />
+        </>
+      )}
+    </>
+  );
+}
+
+export function SurvivorNewPage() {
+  usePageTitle('title.survivorNew');
+  const { route } = useLocation();
+  const session = getSession()!;
+  if (!can.workCases(session.user)) return <NotAllowed />;
+  return (
+    <>
+      <h1>{t('title.survivorNew')}</h1>
+      <RecordForm
+        specs={fieldsOf(session, 'survivor')}
+        sections={SURVIVOR_SECTIONS}
+        onSave={async (fields) => {
+          const r = await api.createSurvivor(fields as Record<string, never>);
+          route(`/survivors/${encodeURIComponent(r.id)}`);
+        }}
+        onCancel={() => history.back()}
+      />
+    </>
+  );
+}
+
+export function SurvivorEditPage() {
+  usePageTitle('title.survivorEdit');
+  const { params } = useRoute();
+  const { route } = useLocation();
+  const session = getSession()!;
+  const [s, reload] = useRecord('survivor', params.id);
+  if (!can.workCases(session.user)) return <NotAllowed />;
+  const back = `/survivors/${encodeURIComponent(params.id)}`;
+  return (
+    <>
+      <h1>{t('title.survivorEdit')}</h1>
+      <RecordStateNote s={s} />
+      {s.state === 'ok' && (
+        <RecordForm
+          key={`${s.record.id}@${s.record.version}`}
+          specs={fieldsOf(session, 'survivor')}
+          sections={SURVIVOR_SECTIONS}
+          record={s.record}
+          onSave={async (fields, version) => {
+            await api.updateSurvivor(s.record.id, version!, fields);
+            route(back, true);
+          }}
+          onCancel={() => route(back, true)}
+          onReload={reload}
+        />
+      )}
+    </>
+  );
+}
