@@ -4,7 +4,7 @@ DATA ?= data/demo
 LISTEN ?= 127.0.0.1:8080
 JOBS ?= 2
 
-.PHONY: run test setup build web bench fuzz clean asan
+.PHONY: run test setup build web bench fuzz clean asan screenshots
 
 setup:
 	./scripts/setup.sh
@@ -26,6 +26,9 @@ test: build
 
 bench: build
 	./bench/run.sh
+
+screenshots: build
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots TRELLIS_BIN=$(BUILD)/trellis tests/ui/run.sh
 
 fuzz:
 	./scripts/fuzz.sh 60

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 python3 tools/check_layers.py
 (cd build && ctest --output-on-failure -j 2 --timeout 900)
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
-TRELLIS_BIN=build/trellis tests/ui/run.sh
+SCREENSHOT_DIR= TRELLIS_BIN=build/trellis tests/ui/run.sh
