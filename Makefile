@@ -3,6 +3,9 @@ BUILD ?= build
 DATA ?= data/demo
 LISTEN ?= 127.0.0.1:8080
 JOBS ?= 2
+# ccache hits across clones (CI builds in a fresh clone each time).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: run test setup build web bench fuzz clean asan screenshots
 
