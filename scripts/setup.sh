@@ -15,6 +15,12 @@ APT_PACKAGES=(
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
+  # Node.js may come from another package that bundles npm (NodeSource's nodejs): then the
+  # commands are there and Debian's npm package would conflict with it.
+  case "$p" in
+    nodejs) command -v node >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+  esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -23,6 +29,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The web build (Vite) needs Node.js 20 or newer.
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js $(node --version 2>/dev/null) is too old for the web build; Node.js 20 or newer is needed" >&2
+  exit 1
 fi
 
 # Front-end and browser-test dependencies from the npm registry (lock files pin them).
