@@ -268,7 +268,7 @@ struct Router::Impl {
         out.push_back({{"kind", domain::RecordKindName(f.kind)}, {"name", std::string(f.name)},
                        {"label", std::string(f.label)}, {"sensitivity", domain::SensitivityName(f.sensitivity)},
                        {"category", domain::CategoryName(f.category)}, {"values", values},
-                       {"type", static_cast<int>(f.type)}});
+                       {"type", static_cast<int>(f.type)}, {"system_only", f.system_only}});
       }
       return JsonResponse(200, {{"items", out}});
     });

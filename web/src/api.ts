@@ -50,6 +50,46 @@ export interface FieldSpec {
   category: string;
   values: string[];
   type: FieldType;
+  /** Written by Trellis itself (e.g. the last relief screening): shown, never edited. */
+  system_only?: boolean;
+}
+
+export type ElementStatus = 'met' | 'unmet' | 'unknown';
+export type Outcome = 'eligible' | 'likely_eligible_missing_evidence' | 'not_eligible' | 'not_applicable' | 'ambiguous';
+
+export interface ScreeningElement {
+  id: string;
+  title?: string;
+  status: ElementStatus;
+  citation: string;
+  facts: string[];
+  explanation?: string;
+}
+
+export interface ScreeningDeadline {
+  name: string;
+  date: string;
+  kind: 'statutory' | 'practice';
+  relief: string | null;
+  citation: string;
+  basis?: string;
+  passed?: boolean;
+}
+
+export interface ReliefResult {
+  outcome: Outcome;
+  elements: ScreeningElement[];
+  missing_facts: string[];
+  evidence: unknown[];
+  explanation: string;
+}
+
+export interface Screening {
+  as_of: string;
+  rules_version: string;
+  results: Record<string, ReliefResult>;
+  deadlines: ScreeningDeadline[];
+  practice_deadlines?: ScreeningDeadline[];
 }
 
 export interface AuditEntry {
@@ -170,6 +210,8 @@ export const api = {
     request<RecordView>('POST', '/api/v1/cases', { survivor_id, fields }),
   updateCase: (id: string, version: number, fields: Record<string, FieldValue | null>) =>
     request<RecordView>('PATCH', `/api/v1/cases/${encodeURIComponent(id)}`, { version, fields }),
+  screening: (id: string, lang: string) =>
+    request<Screening>('GET', `/api/v1/cases/${encodeURIComponent(id)}/screening${qs({ lang })}`),
   audit: (p: { limit?: number; before?: number }) =>
     request<{ items: AuditEntry[]; next_before?: number | null }>('GET', `/api/v1/audit${qs(p)}`),
 };

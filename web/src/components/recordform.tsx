@@ -71,7 +71,7 @@ export interface RecordFormProps {
 
 export function RecordForm({ specs, sections, record, onSave, onCancel, onReload }: RecordFormProps) {
   // Withheld fields are neither shown nor sent: a person cannot edit what they may not read.
-  const editable = specs.filter((s) => !record?.redacted.includes(s.name));
+  const editable = specs.filter((s) => !s.system_only && !record?.redacted.includes(s.name));
   const initial = useRef<FormValues>(
     Object.fromEntries(editable.map((s) => [s.name, toForm(s, record?.fields[s.name])])),
   );

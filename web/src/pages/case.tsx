@@ -4,6 +4,7 @@ import { StatusBadge } from '../components/casetable';
 import { ErrorNote, usePageTitle } from '../components/common';
 import { CASE_SECTIONS, FieldList, groupByCategory } from '../components/fieldview';
 import { RecordForm } from '../components/recordform';
+import { ScreeningPanel } from '../components/screening';
 import { formatDateTime, t } from '../i18n';
 import { can, fieldsOf, getSession, type Session } from '../session';
 import { NotAllowed } from './notfound';
@@ -13,11 +14,15 @@ import { RecordStateNote, useRecord } from './survivor';
  * Privileged fields (attorney work product) appear only where the API returns them, or, empty,
  * to the legal team who may add them; to anyone else they are not even mentioned.
  */
-function visibleCaseFields(session: Session, record: RecordView): FieldSpec[] {
+// The screening facts and summary are machine-readable: the screening section shows them.
+const SCREENING_FIELDS = ['trl_ReliefFacts', 'trl_ScreeningSummary'];
+
+function visibleCaseFields(session: Session, record: RecordView, forEdit = false): FieldSpec[] {
   return fieldsOf(session, 'case').filter(
     (f) =>
-      f.sensitivity !== 'privileged' ||
-      (!record.redacted.includes(f.name) && (f.name in record.fields || can.legalTeam(session.user))),
+      (forEdit || !SCREENING_FIELDS.includes(f.name)) &&
+      (f.sensitivity !== 'privileged' ||
+      (!record.redacted.includes(f.name) && (f.name in record.fields || can.legalTeam(session.user)))),
   );
 }
 
@@ -62,6 +67,9 @@ export function CasePage() {
               <FieldList record={s.record} specs={specs} />
             </section>
           ))}
+          {!s.record.redacted.includes('trl_ReliefFacts') && can.workCases(session.user) && (
+            <ScreeningPanel caseId={s.record.id} version={s.record.version} />
+          )}
         </div>
       )}
     </>
@@ -110,7 +118,7 @@ export function CaseEditPage() {
       {s.state === 'ok' && (
         <RecordForm
           key={`${s.record.id}@${s.record.version}`}
-          specs={visibleCaseFields(session, s.record)}
+          specs={visibleCaseFields(session, s.record, true)}
           sections={CASE_SECTIONS}
           record={s.record}
           onSave={async (fields, version) => {
