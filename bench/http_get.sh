@@ -93,14 +93,26 @@ run_nginx() {
 
 # Baseline before and after the trellis runs; its mean is the denominator (the machine is shared).
 run_nginx before; NGINX_A=$NGINX_RPS
-declare -A T_RPS T_P50 T_P99 T_BATCH
+declare -A T_RPS T_P50 T_P99 T_BATCH T_CPU T_BPS
+audit_counts() { sqlite3 -readonly "$DATA/trellis.db" "SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM audit_checkpoints)" | tr '|' ' '; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 for w in $WORKERS_LIST; do
   start_trellis "$w"
+  read -r e0 b0 < <(audit_counts)
+  c0=$(cpu_ticks "$SERVE_PID")
   run_wrk "$PORT_TRELLIS" "trellis-w$w"
+  c1=$(cpu_ticks "$SERVE_PID")
+  read -r e1 b1 < <(audit_counts)
   check_wrk "trellis --workers $w" "$reqs" "$non2xx"
   stop_pid "$SERVE_PID"; SERVE_PID=""
   T_RPS[$w]=$rps; T_P50[$w]=$p50; T_P99[$w]=$p99
-  log "trellis --workers $w: $rps req/s, p50 ${p50} ms, p99 ${p99} ms ($reqs requests, socket errors $serr)"
+  # Server CPU per request, and the audit group commit: entries per batch (one checkpoint a batch).
+  T_CPU[$w]=$(awk -v c=$((c1 - c0)) -v r="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", c / hz * 1e6 / r }')
+  T_BATCH[$w]=$(awk -v e=$((e1 - e0)) -v b=$((b1 - b0)) 'BEGIN { if (b) printf "%.1f", e / b; else print "-" }')
+  T_BPS[$w]=$(awk -v b=$((b1 - b0)) -v d="$DURATION" 'BEGIN { printf "%.0f", b / d }')
+  [ $((e1 - e0)) -ge "$reqs" ] || die "trellis --workers $w: $((e1 - e0)) audit entries for $reqs requests"
+  log "trellis --workers $w: $rps req/s, p50 ${p50} ms, p99 ${p99} ms ($reqs requests, socket errors $serr," \
+      "${T_CPU[$w]} us CPU/request, ${T_BATCH[$w]} audit entries/batch, ${T_BPS[$w]} batches/s)"
 done
 run_nginx after; NGINX_B=$NGINX_RPS
 NGINX=$(awk -v a="$NGINX_A" -v b="$NGINX_B" 'BEGIN { printf "%.0f", (a + b) / 2 }')
@@ -116,12 +128,12 @@ done
   echo "wrk -t2 -c$CONNS -d${DURATION}s --latency, requests spread over $NIDS case ids (bench/spread.lua);"
   echo "store of $CASES demo cases; case response body $BODY_BYTES bytes; nginx serves a static copy of it."
   echo
-  echo "| server | req/s | ratio to nginx | p50 ms | p99 ms |"
-  echo "| --- | ---: | ---: | ---: | ---: |"
-  echo "| nginx (static file, mean of before $NGINX_A / after $NGINX_B) | $NGINX | 1.00 | | |"
+  echo "| server | req/s | ratio to nginx | p50 ms | p99 ms | server CPU us/request | audit entries/batch | audit batches/s |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| nginx (static file, mean of before $NGINX_A / after $NGINX_B) | $NGINX | 1.00 | | | | | |"
   for w in $WORKERS_LIST; do
     mark=""; [ "$w" = "$best" ] && mark=" **(best)**"
-    echo "| trellis --workers $w$mark | ${T_RPS[$w]} | $(ratio "${T_RPS[$w]}" "$NGINX") | ${T_P50[$w]} | ${T_P99[$w]} |"
+    echo "| trellis --workers $w$mark | ${T_RPS[$w]} | $(ratio "${T_RPS[$w]}" "$NGINX") | ${T_P50[$w]} | ${T_P99[$w]} | ${T_CPU[$w]} | ${T_BATCH[$w]} | ${T_BPS[$w]} |"
   done
   echo
   echo "Best: trellis/nginx = **$(ratio "${T_RPS[$best]}" "$NGINX")** with --workers $best (target >= 0.5)."

@@ -14,7 +14,7 @@ function init(args)
     end
   end
   headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
-  -- A different deterministic sequence per thread.
+  -- A different sequence per thread.
   math.randomseed(n + (tonumber(tostring({}):match("0x(%x+)"), 16) or 0) % 100000)
 end
 
