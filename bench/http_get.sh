@@ -72,6 +72,9 @@ http {
 }
 CONF
 
+audit_counts() { sqlite3 -readonly "$DATA/trellis.db" "SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM audit_checkpoints)" | tr '|' ' '; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
 run_wrk() {  # port label -> sets rps p50 p99 reqs non2xx serr
   local out="$WORK/wrk-$2.txt"
   BENCH_IDS="$IDS" BENCH_TOKEN="$TOKEN" wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s "$BENCH_DIR/spread.lua" \
@@ -79,23 +82,34 @@ run_wrk() {  # port label -> sets rps p50 p99 reqs non2xx serr
   read -r rps p50 p99 reqs non2xx serr < <(parse_wrk <"$out")
 }
 
+# CPU ticks of the nginx master and its workers.
+nginx_ticks() {
+  local t=0 p
+  for p in "$NGINX_PID" $(pgrep -P "$NGINX_PID" || true); do
+    t=$((t + $(cpu_ticks "$p")))
+  done
+  echo "$t"
+}
+
 run_nginx() {
   nginx -p "$NG" -c "$NG/nginx.conf" >"$NG/logs/stdout.log" 2>&1 &
   NGINX_PID=$!
   wait_http "$PORT_NGINX" || die "nginx did not start: $(cat "$NG/logs/error.log")"
   curl -sf "http://127.0.0.1:$PORT_NGINX/api/v1/cases/x" | cmp -s - "$NG/www/case.json" || die "nginx does not serve the case file"
+  local c0 c1
+  c0=$(nginx_ticks)
   run_wrk "$PORT_NGINX" "nginx-$1"
+  c1=$(nginx_ticks)
   check_wrk "nginx" "$reqs" "$non2xx"
   stop_pid "$NGINX_PID"; NGINX_PID=""
-  log "nginx ($1): $rps req/s, p50 ${p50} ms, p99 ${p99} ms"
   NGINX_RPS=$rps
+  NGINX_CPU=$(awk -v c=$((c1 - c0)) -v r="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", c / hz * 1e6 / r }')
+  log "nginx ($1): $rps req/s, p50 ${p50} ms, p99 ${p99} ms, $NGINX_CPU us CPU/request"
 }
 
 # Baseline before and after the trellis runs; its mean is the denominator (the machine is shared).
-run_nginx before; NGINX_A=$NGINX_RPS
+run_nginx before; NGINX_A=$NGINX_RPS; NGINX_CPU_A=$NGINX_CPU
 declare -A T_RPS T_P50 T_P99 T_BATCH T_CPU T_BPS
-audit_counts() { sqlite3 -readonly "$DATA/trellis.db" "SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM audit_checkpoints)" | tr '|' ' '; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 for w in $WORKERS_LIST; do
   start_trellis "$w"
   read -r e0 b0 < <(audit_counts)
@@ -114,7 +128,7 @@ for w in $WORKERS_LIST; do
   log "trellis --workers $w: $rps req/s, p50 ${p50} ms, p99 ${p99} ms ($reqs requests, socket errors $serr," \
       "${T_CPU[$w]} us CPU/request, ${T_BATCH[$w]} audit entries/batch, ${T_BPS[$w]} batches/s)"
 done
-run_nginx after; NGINX_B=$NGINX_RPS
+run_nginx after; NGINX_B=$NGINX_RPS; NGINX_CPU_B=$NGINX_CPU
 NGINX=$(awk -v a="$NGINX_A" -v b="$NGINX_B" 'BEGIN { printf "%.0f", (a + b) / 2 }')
 
 best=""
@@ -130,7 +144,7 @@ done
   echo
   echo "| server | req/s | ratio to nginx | p50 ms | p99 ms | server CPU us/request | audit entries/batch | audit batches/s |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  echo "| nginx (static file, mean of before $NGINX_A / after $NGINX_B) | $NGINX | 1.00 | | | | | |"
+  echo "| nginx (static file, mean of before $NGINX_A / after $NGINX_B) | $NGINX | 1.00 | | | $NGINX_CPU_A / $NGINX_CPU_B | | |"
   for w in $WORKERS_LIST; do
     mark=""; [ "$w" = "$best" ] && mark=" **(best)**"
     echo "| trellis --workers $w$mark | ${T_RPS[$w]} | $(ratio "${T_RPS[$w]}" "$NGINX") | ${T_P50[$w]} | ${T_P99[$w]} | ${T_CPU[$w]} | ${T_BATCH[$w]} | ${T_BPS[$w]} |"
