@@ -31,6 +31,13 @@ wait_http() {
   return 1
 }
 
+# Fails when something already listens on 127.0.0.1:$1 (we would measure someone else's server).
+require_free_port() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    die "port $1 is already in use on 127.0.0.1 (set PORT_TRELLIS / PORT_NGINX to free ports in 18200-18299)"
+  fi
+}
+
 # Stops one process we started, by its pid, and waits for it.
 stop_pid() {
   local pid="$1"

@@ -21,6 +21,7 @@ cleanup() { stop_pid "$SERVE_PID"; stop_pid "$NGINX_PID"; }
 trap cleanup EXIT
 
 start_trellis() {
+  require_free_port "$PORT_TRELLIS"
   "$TRELLIS" serve --data "$DATA" --listen "127.0.0.1:$PORT_TRELLIS" --quiet --workers "$1" >"$WORK/serve.log" 2>&1 &
   SERVE_PID=$!
   wait_http "$PORT_TRELLIS" || die "trellis serve did not start (see $WORK/serve.log)"
@@ -92,6 +93,7 @@ nginx_ticks() {
 }
 
 run_nginx() {
+  require_free_port "$PORT_NGINX"
   nginx -p "$NG" -c "$NG/nginx.conf" >"$NG/logs/stdout.log" 2>&1 &
   NGINX_PID=$!
   wait_http "$PORT_NGINX" || die "nginx did not start: $(cat "$NG/logs/error.log")"

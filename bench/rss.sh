@@ -48,6 +48,7 @@ sqlite3 -readonly "$CACHE_DIR/trellis.db" \
    WHERE u.username = '$BENCH_USER' AND r.kind = 1 ORDER BY random() LIMIT 50000" >"$IDS"
 [ "$(wc -l <"$IDS")" -ge 1000 ] || die "too few case ids"
 
+require_free_port "$PORT_TRELLIS"
 SERVE_PID=""
 trap 'stop_pid "$SERVE_PID"' EXIT
 "$TRELLIS" serve --data "$CACHE_DIR" --listen "127.0.0.1:$PORT_TRELLIS" --quiet --workers "$WORKERS" >"$WORK/serve-rss.log" 2>&1 &
