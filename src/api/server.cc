@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <thread>
@@ -142,6 +143,7 @@ class Session : public std::enable_shared_from_this<Session> {
                    ? R"({"error":{"code":"too_large","message":"the request body is too large"}})"
                    : R"({"error":{"code":"invalid_argument","message":"malformed HTTP request"}})";
       keep_alive_ = false;
+      drain_ = true;  // read what the client is still sending, so the 413 reaches it
       return Write(std::move(r), "-", "-", std::chrono::steady_clock::now());
     }
     auto req = parser_->release();
@@ -187,8 +189,24 @@ class Session : public std::enable_shared_from_this<Session> {
       spdlog::info("{} {} {} {} {}us", request_id, method, path, r.status, us.count());
     }
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (!ec && self->drain_) return self->Drain(0);
       if (ec || !self->keep_alive_) return self->Close();
       self->Read();
+    });
+  }
+
+  // After refusing a request whose body is still arriving: half-close, then discard input
+  // (at most 64 MiB or 5 s) so closing does not reset the connection under the response.
+  void Drain(size_t seen) {
+    if (seen == 0) {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      stream_.expires_after(std::chrono::seconds(5));
+    }
+    if (seen > (64u << 20)) return;
+    auto buf = std::make_shared<std::array<char, 65536>>();
+    stream_.async_read_some(asio::buffer(*buf), [self = shared_from_this(), buf, seen](beast::error_code ec, size_t n) {
+      if (!ec) self->Drain(seen + n + 1);
     });
   }
 
@@ -202,6 +220,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   Server::Impl& server_;
   bool keep_alive_ = true;
+  bool drain_ = false;
 };
 
 }  // namespace

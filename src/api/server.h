@@ -17,7 +17,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: any free port (see Server::port())
   int io_threads = 2;
-  int worker_threads = 16;
+  int worker_threads = 32;
   size_t max_body_bytes = 1 << 20;
   int read_timeout_seconds = 30;
   bool access_log = true;

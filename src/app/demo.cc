@@ -63,7 +63,17 @@ Result<std::vector<App::DemoLogin>> App::CreateDemo(int64_t cases, uint64_t seed
       agencies.push_back(a);
     }
   } else {
-    agencies = *existing;
+    // Reuse the demo agencies by kind (the list is sorted by name, not by role in the demo).
+    for (auto kind : {domain::AgencyKind::kNgoServiceProvider, domain::AgencyKind::kLegalServices,
+                      domain::AgencyKind::kLawEnforcementLocal}) {
+      for (const auto& a : *existing) {
+        if (a.kind == kind) {
+          agencies.push_back(a);
+          break;
+        }
+      }
+    }
+    if (agencies.empty()) agencies = *existing;
   }
   std::vector<std::vector<std::string>> teams(agencies.size());
   if (with_users) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -181,12 +182,16 @@ Result<ImportReport> App::ImportHtcds(const Principal& p, const std::string& age
   helper.join();
   if (progress) progress(total * 3 / 4, total);
 
+  // Insert in key order: appending to the B-trees instead of splitting random pages.
+  std::vector<size_t> by_survivor(sealed_s.size()), by_case(sealed_c.size());
+  for (size_t i = 0; i < by_survivor.size(); ++i) by_survivor[i] = i;
+  for (size_t i = 0; i < by_case.size(); ++i) by_case[i] = i;
+  std::sort(by_survivor.begin(), by_survivor.end(), [&](size_t a, size_t b) { return sealed_s[a].id < sealed_s[b].id; });
+  std::sort(by_case.begin(), by_case.end(), [&](size_t a, size_t b) { return sealed_c[a].id < sealed_c[b].id; });
   TRELLIS_RETURN_IF_ERROR(impl_->store->Write([&](storage::Txn& t) {
-    for (size_t i = 0; i < sealed_s.size(); ++i) {
-      TRELLIS_RETURN_IF_ERROR(t.PutDataKey(keys[i]));
-      TRELLIS_RETURN_IF_ERROR(t.InsertRecord(sealed_s[i]));
-      if (!sealed_c.empty()) TRELLIS_RETURN_IF_ERROR(t.InsertRecord(sealed_c[i]));
-    }
+    for (size_t i : by_survivor) TRELLIS_RETURN_IF_ERROR(t.PutDataKey(keys[i]));
+    for (size_t i : by_survivor) TRELLIS_RETURN_IF_ERROR(t.InsertRecord(sealed_s[i]));
+    for (size_t i : by_case) TRELLIS_RETURN_IF_ERROR(t.InsertRecord(sealed_c[i]));
     return Status::Ok();
   }));
   if (progress) progress(total, total);

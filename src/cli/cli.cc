@@ -83,7 +83,7 @@ int Main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Serve the web UI and the HTTP API");
   data_opt(serve);
   std::string listen = "127.0.0.1:8080", web_dir;
-  int workers = 16;
+  int workers = 32;
   bool print_demo = false, quiet = false;
   serve->add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
   serve->add_option("--web", web_dir, "Directory of the built web UI (default: web/dist if present)");

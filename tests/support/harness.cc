@@ -127,7 +127,8 @@ HttpResult Http(int port, const std::string& method, const std::string& target, 
     for (const auto& [k, v] : headers) req.set(k, v);
     req.body() = body;
     req.prepare_payload();
-    http::write(stream, req);
+    beast::error_code wec;
+    http::write(stream, req, wec);  // a server may answer (413) before reading the whole body
     beast::flat_buffer buf;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 << 20);
