@@ -83,15 +83,22 @@ Status App::Init(const InitOptions& o) {
   fs::create_directories(o.data_dir, ec);
   if (ec) return Status(Code::kFailedPrecondition, "cannot create " + o.data_dir);
   ::chmod(o.data_dir.c_str(), 0700);
-  const std::string store_path = o.data_dir + "/" + kStoreFile, key_path = o.data_dir + "/" + kKeyFile;
-  if (fs::exists(store_path) || fs::exists(key_path)) {
+  const std::string location = StoreLocation(o.data_dir, o.store), key_path = o.data_dir + "/" + kKeyFile;
+  const bool sqlite = !storage::IsPostgresLocation(location);
+  const std::string store_path =
+      !sqlite ? "" : location.starts_with("sqlite:") ? location.substr(std::string_view("sqlite:").size()) : location;
+  if ((sqlite && fs::exists(store_path)) || fs::exists(key_path)) {
     return Status(Code::kAlreadyExists, "a Trellis store already exists in " + o.data_dir);
   }
+  auto store = storage::OpenStore(location, {.connections = 1, .create_if_missing = true});
+  if (!store.ok()) return store.status();
+  if (sqlite) ::chmod(store_path.c_str(), 0600);
+  // A database that already holds a store is never taken over.
+  auto existing = (*store)->GetMeta("audit_public_key");
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) return Status(Code::kAlreadyExists, "the database already holds a Trellis store");
   auto ring = crypto::KeyRing::Generate();
   TRELLIS_RETURN_IF_ERROR(ring->Save(key_path, o.passphrase, o.fast_kdf_for_tests));
-  auto store = storage::OpenSqliteStore(store_path, {.create_if_missing = true});
-  if (!store.ok()) return store.status();
-  ::chmod(store_path.c_str(), 0600);
   return (*store)->Write([&](storage::Txn& t) {
     return t.SetMeta("audit_public_key", ring->audit_signer().PublicKey());
   });
@@ -101,18 +108,20 @@ Result<std::unique_ptr<App>> App::Open(const OpenOptions& o) {
   crypto::InitCrypto();
   auto impl = std::make_unique<Impl>();
   impl->data_dir = o.data_dir;
+  impl->store_location = StoreLocation(o.data_dir, o.store);
   impl->passphrase = o.passphrase;
   impl->clock = o.clock ? o.clock : &SystemClock();
   impl->rules_dir = ResolveRulesDir(o.rules_dir, "/proc/self/exe");
   auto ring = crypto::KeyRing::Load(impl->KeyPath(), o.passphrase);
   if (!ring.ok()) return ring.status();
   impl->keys = std::move(ring).value();
-  auto store = storage::OpenSqliteStore(impl->StorePath(), {.reader_connections = o.reader_connections});
+  auto store = storage::OpenStore(impl->store_location, {.connections = o.reader_connections});
   if (!store.ok()) return store.status();
   impl->store = std::move(store).value();
   auto pk = impl->store->GetMeta("audit_public_key");
   if (!pk.ok()) return pk.status();
-  if (!*pk || **pk != impl->keys->audit_signer().PublicKey()) {
+  if (!*pk) return Status(Code::kFailedPrecondition, "the store is not initialised (run `trellis init`)");
+  if (**pk != impl->keys->audit_signer().PublicKey()) {
     return Status(Code::kFailedPrecondition, "the key ring does not belong to this store");
   }
   impl->sink = std::make_unique<StoreAuditSink>(*impl->store);
@@ -218,7 +227,26 @@ Status App::Backup(const std::string& out_path, bool include_keys) {
   return st;
 }
 
-Status Restore(const std::string& data_dir, const std::string& passphrase, const std::string& backup_path) {
+Result<std::vector<std::pair<std::string, int64_t>>> MigrateStore(const std::string& from, const std::string& to) {
+  if (from == to) return Status::Invalid("--from and --to name the same store", "to");
+  auto source = storage::OpenStore(from, {.connections = 2});
+  if (!source.ok()) return source.status();
+  auto pk = (*source)->GetMeta("audit_public_key");
+  if (!pk.ok()) return pk.status();
+  if (!*pk) return Status(Code::kFailedPrecondition, "the source store is not initialised");
+  auto target = storage::OpenStore(to, {.connections = 2, .create_if_missing = true});
+  if (!target.ok()) return target.status();
+  return storage::CopyStore(**source, **target);
+}
+
+Status Restore(const std::string& data_dir, const std::string& passphrase, const std::string& backup_path,
+               const std::string& store) {
+  if (storage::IsPostgresLocation(store)) {
+    return Status(Code::kFailedPrecondition,
+                  "restore a PostgreSQL store with pg_restore, or restore into SQLite and run `trellis migrate-store`"
+                  " (docs/deploy/postgres.md)");
+  }
+  if (!store.empty()) return Status::Invalid("restore writes the SQLite file of --data; omit --store", "store");
   auto ring = crypto::KeyRing::Load(data_dir + "/" + kKeyFile, passphrase);
   if (!ring.ok()) return ring.status();
   auto key_id = crypto::EncryptedFileKeyId(backup_path);

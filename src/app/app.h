@@ -68,14 +68,20 @@ struct LoginResult {
   std::string csrf_token;     // for the X-CSRF-Token header (secret)
 };
 
+// Where the store lives. `data_dir` always holds the key ring (file `keyring`); `store` names
+// the database: empty = the SQLite file `trellis.db` in data_dir, "sqlite:PATH" = a SQLite file
+// elsewhere, "postgresql://..." = PostgreSQL (storage::OpenStore). With PostgreSQL every app
+// server needs the same key-ring file (distribute it as a secret; docs/deploy/postgres.md).
 struct InitOptions {
   std::string data_dir;
+  std::string store;  // see above; empty = SQLite in data_dir
   std::string passphrase;  // empty: plain 0600 key file
   bool fast_kdf_for_tests = false;
 };
 
 struct OpenOptions {
   std::string data_dir;
+  std::string store;  // see InitOptions
   std::string passphrase;
   Clock* clock = nullptr;  // default: the system clock
   int reader_connections = 8;
@@ -213,6 +219,13 @@ class App {
 // Restores an encrypted backup into `data_dir` (the server must be stopped). The backup is
 // decrypted with the key ring of `data_dir`; data keys absent from the backup are taken from
 // the current store, so survivors erased since the backup stay unreadable (S6).
-Status Restore(const std::string& data_dir, const std::string& passphrase, const std::string& backup_path);
+// PostgreSQL stores are restored with pg_restore (kFailedPrecondition when `store` names one).
+Status Restore(const std::string& data_dir, const std::string& passphrase, const std::string& backup_path,
+               const std::string& store = {});
+
+// Copies the whole store at `from` into the empty store at `to` (locations as in InitOptions):
+// ciphertexts, data keys, users, sessions, tokens and the audit chain with its checkpoints, as
+// they are (no key is needed: nothing is decrypted). Returns rows copied per table.
+Result<std::vector<std::pair<std::string, int64_t>>> MigrateStore(const std::string& from, const std::string& to);
 
 }  // namespace trellis::app

@@ -20,6 +20,11 @@ namespace trellis::app {
 inline constexpr char kStoreFile[] = "trellis.db";
 inline constexpr char kKeyFile[] = "keyring";
 
+// The store location of InitOptions/OpenOptions: `store`, or the SQLite file in `data_dir`.
+inline std::string StoreLocation(const std::string& data_dir, const std::string& store) {
+  return store.empty() ? "sqlite:" + data_dir + "/" + kStoreFile : store;
+}
+
 // Adapts the audit log's Sink to the store.
 class StoreAuditSink final : public audit::Sink {
  public:
@@ -32,6 +37,7 @@ class StoreAuditSink final : public audit::Sink {
 
 struct App::Impl {
   std::string data_dir;
+  std::string store_location;  // storage::OpenStore location
   std::string passphrase;  // kept to reload the key ring after a rotation by another process
   Clock* clock = nullptr;
   SessionLimits limits;

@@ -36,8 +36,16 @@ int Fail(const Status& st) {
   return ExitCodeOf(st.code());
 }
 
-Result<std::unique_ptr<app::App>> OpenApp(const std::string& data, const std::string& pass_file, int readers = 4) {
-  return app::App::Open({.data_dir = data, .passphrase = Passphrase(pass_file), .reader_connections = readers});
+Result<std::unique_ptr<app::App>> OpenApp(const std::string& data, const std::string& store, const std::string& pass_file,
+                                          int readers = 4) {
+  return app::App::Open(
+      {.data_dir = data, .store = store, .passphrase = Passphrase(pass_file), .reader_connections = readers});
+}
+
+// The default of --store: $TRELLIS_STORE, else empty (the SQLite file in --data).
+std::string DefaultStore() {
+  const char* env = std::getenv("TRELLIS_STORE");
+  return env ? env : "";
 }
 
 void ProgressBar(int64_t done, int64_t total) {
@@ -59,9 +67,13 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Help for every command");
   int rc = 0;
-  std::string data = "data/demo", pass_file;
+  std::string data = "data/demo", pass_file, store = DefaultStore();
   auto data_opt = [&](CLI::App* c) {
-    c->add_option("--data", data, "Data directory")->capture_default_str();
+    c->add_option("--data", data, "Data directory (the key ring; and the SQLite store unless --store)")
+        ->capture_default_str();
+    c->add_option("--store", store,
+                  "Store location: postgresql://... (libpq URI), sqlite:PATH, or empty for trellis.db in --data"
+                  " (default: $TRELLIS_STORE)");
     c->add_option("--passphrase-file", pass_file, "File whose first line is the key-ring passphrase (or TRELLIS_PASSPHRASE)");
   };
 
@@ -71,7 +83,7 @@ int Main(int argc, char** argv) {
   auto* init = app.add_subcommand("init", "Create a new store: key ring (0600 key file, or sealed with a passphrase) and database");
   data_opt(init);
   init->callback([&] {
-    Status st = app::App::Init({.data_dir = data, .passphrase = Passphrase(pass_file)});
+    Status st = app::App::Init({.data_dir = data, .store = store, .passphrase = Passphrase(pass_file)});
     if (!st.ok()) {
       rc = Fail(st);
       return;
@@ -96,7 +108,7 @@ int Main(int argc, char** argv) {
       rc = Fail(hp.status());
       return;
     }
-    auto a = OpenApp(data, pass_file, workers);
+    auto a = OpenApp(data, store, pass_file, workers);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
@@ -135,7 +147,7 @@ int Main(int argc, char** argv) {
       rc = Fail(kind.status());
       return;
     }
-    auto a = OpenApp(data, pass_file);
+    auto a = OpenApp(data, store, pass_file);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
@@ -150,7 +162,7 @@ int Main(int argc, char** argv) {
   auto* agency_list = agency->add_subcommand("list", "List agencies (id, kind, name)");
   data_opt(agency_list);
   agency_list->callback([&] {
-    auto a = OpenApp(data, pass_file);
+    auto a = OpenApp(data, store, pass_file);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
@@ -184,7 +196,7 @@ int Main(int argc, char** argv) {
     }
     std::string password;
     std::getline(std::cin, password);
-    auto a = OpenApp(data, pass_file);
+    auto a = OpenApp(data, store, pass_file);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
@@ -208,7 +220,7 @@ int Main(int argc, char** argv) {
   token_create->add_option("--name", t_name, "What the token is for")->capture_default_str();
   token_create->add_option("--ttl-days", t_days, "Days until it expires (0 = never)")->capture_default_str();
   token_create->callback([&] {
-    auto a = OpenApp(data, pass_file);
+    auto a = OpenApp(data, store, pass_file);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
@@ -230,7 +242,7 @@ int Main(int argc, char** argv) {
   imp_htcds->add_option("FILE", csv_file, "CSV file with a header of HTCDS field names")->required();
   imp_htcds->add_option("--agency", imp_agency, "Agency id the records belong to")->required();
   imp_htcds->callback([&] {
-    auto a = OpenApp(data, pass_file);
+    auto a = OpenApp(data, store, pass_file);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
@@ -252,7 +264,7 @@ int Main(int argc, char** argv) {
   exp_htcds->add_option("--out", exp_out, "Output file (created 0600)")->required();
   exp_htcds->add_flag("--identifying", exp_ident, "Include identifying fields the user may see");
   exp_htcds->callback([&] {
-    auto a = OpenApp(data, pass_file);
+    auto a = OpenApp(data, store, pass_file);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
@@ -281,7 +293,7 @@ int Main(int argc, char** argv) {
   demo->add_option("--seed", demo_seed, "Random seed")->capture_default_str();
   demo->add_flag("--no-users", no_users, "Do not create demo users");
   demo->callback([&] {
-    auto a = OpenApp(data, pass_file);
+    auto a = OpenApp(data, store, pass_file);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
@@ -301,7 +313,7 @@ int Main(int argc, char** argv) {
   auto* verify = audit->add_subcommand("verify", "Verify the hash chain and signed checkpoints; name the first bad entry");
   data_opt(verify);
   verify->callback([&] {
-    auto a = OpenApp(data, pass_file);
+    auto a = OpenApp(data, store, pass_file);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
@@ -327,7 +339,7 @@ int Main(int argc, char** argv) {
   bool keep_old = false;
   rotate->add_flag("--keep-old", keep_old, "Keep old master keys (to restore backups taken before)");
   rotate->callback([&] {
-    auto a = OpenApp(data, pass_file);
+    auto a = OpenApp(data, store, pass_file);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
@@ -349,7 +361,7 @@ int Main(int argc, char** argv) {
   backup->add_flag("--include-keys", include_keys,
                    "Include data keys (a complete backup; erasures after it cannot reach it)");
   backup->callback([&] {
-    auto a = OpenApp(data, pass_file);
+    auto a = OpenApp(data, store, pass_file);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
@@ -365,11 +377,28 @@ int Main(int argc, char** argv) {
   std::string restore_from;
   restore->add_option("--from", restore_from, "Backup file")->required();
   restore->callback([&] {
-    if (Status st = app::Restore(data, Passphrase(pass_file), restore_from); !st.ok()) {
+    if (Status st = app::Restore(data, Passphrase(pass_file), restore_from, store); !st.ok()) {
       rc = Fail(st);
       return;
     }
     std::cout << "restored " << data << "\n";
+  });
+
+  // migrate-store
+  auto* migrate = app.add_subcommand(
+      "migrate-store", "Copy a whole store into an empty one on another backend (stop the servers first); "
+                       "nothing is decrypted, the key ring stays as it is");
+  std::string migrate_from, migrate_to;
+  migrate->add_option("--from", migrate_from, "Source store: sqlite:PATH, a SQLite file, or postgresql://...")->required();
+  migrate->add_option("--to", migrate_to, "Target store (empty): postgresql://... or sqlite:PATH")->required();
+  migrate->callback([&] {
+    auto counts = app::MigrateStore(migrate_from, migrate_to);
+    if (!counts.ok()) {
+      rc = Fail(counts.status());
+      return;
+    }
+    for (const auto& [table, n] : *counts) std::cout << table << ": " << n << " rows\n";
+    std::cout << "migrated; check with `trellis audit verify --store <target> --data <dir with the key ring>`\n";
   });
 
   // erase survivor
@@ -380,7 +409,7 @@ int Main(int argc, char** argv) {
   std::string erase_id;
   erase_s->add_option("ID", erase_id, "Survivor id")->required();
   erase_s->callback([&] {
-    auto a = OpenApp(data, pass_file);
+    auto a = OpenApp(data, store, pass_file);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
@@ -402,7 +431,7 @@ int Main(int argc, char** argv) {
   diff->add_option("--to", diff_to, "Rules directory to compare with")->required();
   diff->add_option("--as-of", diff_as_of, "Screen as of this date (YYYY-MM-DD; default today)");
   diff->callback([&] {
-    auto a = OpenApp(data, pass_file);
+    auto a = OpenApp(data, store, pass_file);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;

@@ -1,13 +1,17 @@
-// CaseStore: the repository interface every backend implements (sqlite/ now, postgres/ next).
+// CaseStore: the repository interface every backend implements (sqlite/, postgres/).
 //
 // The store persists what app/ hands it and knows nothing of policy: values of sealed fields
 // arrive and leave as envelopes (crypto/envelope.h), plain fields as canonical text. No
 // SQL dialect leaks through this interface.
 //
-// Thread-safety: every method may be called from any thread. Reads run concurrently; writes
-// are serialised by the backend. Write() runs its callback inside one transaction: either
-// everything the callback did is committed durably (fsync) before Write() returns ok, or
-// nothing is.
+// Thread-safety: every method may be called from any thread. Reads run concurrently. Write()
+// runs its callback inside one transaction: either everything the callback did is committed
+// durably (fsync) before Write() returns ok, or nothing is. SQLite serialises writers; on
+// PostgreSQL transactions of several threads and several app servers run concurrently
+// (READ COMMITTED) and stay correct because every read-modify-write is either guarded by a
+// version (UpdateRecord) or serialised in the database (AppendAudit).
+//
+// Several processes may open one store at once (SQLite: one host; PostgreSQL: many hosts).
 #pragma once
 
 #include <cstdint>
@@ -20,6 +24,7 @@
 
 #include "core/status.h"
 #include "domain/model.h"
+#include "storage/tables.h"
 
 namespace trellis::storage {
 
@@ -109,6 +114,9 @@ class Txn {
   virtual Status UpdateRecord(const StoredRecord& r, int64_t expected_version) = 0;
   virtual Status DeleteSurvivorRecords(const std::string& survivor_id) = 0;
   virtual Status SetMeta(const std::string& key, const std::string& value) = 0;
+  // Inserts one row of any table as ExportTables produced it (moving a store between
+  // backends); kAlreadyExists when the key is taken.
+  virtual Status ImportRow(const TableRow& row) = 0;
 };
 
 struct AuditRow {
@@ -160,8 +168,14 @@ class CaseStore {
 
   // Backups: a consistent copy of the whole store at `path` (plain file; the caller encrypts).
   virtual Status SnapshotTo(const std::string& path) = 0;
-  // Integrity check of the backend (SQLite: PRAGMA integrity_check).
+  // Integrity check of the backend (SQLite: PRAGMA integrity_check; PostgreSQL: schema
+  // version and an audit log without gaps).
   virtual Status CheckIntegrity() = 0;
+
+  // Every row of every table of Tables(), in that order, from one consistent snapshot. Fails
+  // (kFailedPrecondition) when the backend holds a table that Tables() does not name, so a copy
+  // is never silently incomplete.
+  virtual Status ExportTables(const std::function<Status(const TableRow&)>& fn) = 0;
 };
 
 struct SqliteOptions {
@@ -171,6 +185,33 @@ struct SqliteOptions {
 
 // Opens (and migrates) the SQLite store at `path`.
 Result<std::unique_ptr<CaseStore>> OpenSqliteStore(const std::string& path, const SqliteOptions& options = {});
+
+struct PostgresOptions {
+  int connections = 8;  // pool size; callers beyond it wait for a free connection
+};
+
+// Opens (and migrates) the PostgreSQL store at `url`, a libpq connection URI
+// ("postgresql://user@host:5432/db?sslmode=verify-full"). The database must exist; the schema
+// is created or upgraded (under an advisory lock, so app servers starting together are safe).
+// kUnavailable when the server cannot be reached; kFailedPrecondition when this binary was
+// built without TRELLIS_POSTGRES.
+Result<std::unique_ptr<CaseStore>> OpenPostgresStore(const std::string& url, const PostgresOptions& options = {});
+
+struct StoreOptions {
+  int connections = 8;             // SQLite readers / PostgreSQL pool size
+  bool create_if_missing = false;  // SQLite only: create the file (PostgreSQL: the database must exist)
+};
+
+// Opens the store a location names: "postgresql://..." or "postgres://..." (PostgreSQL),
+// "sqlite:PATH" or a plain PATH (SQLite file).
+Result<std::unique_ptr<CaseStore>> OpenStore(const std::string& location, const StoreOptions& options = {});
+// True when `location` names a PostgreSQL store.
+bool IsPostgresLocation(const std::string& location);
+
+// Copies every row of `from` into `to` in one transaction of `to` (ciphertexts, data keys,
+// users, sessions, tokens, the audit chain and its checkpoints, byte for byte). `to` must be
+// empty (kFailedPrecondition otherwise). Returns the number of rows copied per table.
+Result<std::vector<std::pair<std::string, int64_t>>> CopyStore(CaseStore& from, CaseStore& to);
 
 // Prepares a snapshot file for a backup that must not carry data keys: deletes every data key
 // from the copy and vacuums it so no trace remains (crypto-shredding holds for backups, S6).

@@ -281,6 +281,27 @@ class SqliteTxn final : public Txn {
     Stmt s(c_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)");
     return s.Bind(1, key).BindBlob(2, value).Done("meta");
   }
+  Status ImportRow(const TableRow& row) override {
+    const TableSpec& t = *row.table;
+    if (row.cells.size() != t.columns.size()) return Status::Internal("import: wrong number of cells");
+    std::string cols, marks;
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      cols += (i ? ", " : "") + std::string(t.columns[i].name);
+      marks += i ? ",?" : "?";
+    }
+    Stmt s(c_, "INSERT INTO " + std::string(t.name) + "(" + cols + ") VALUES(" + marks + ")");
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      const int at = static_cast<int>(i + 1);
+      if (const int64_t* v = std::get_if<int64_t>(&row.cells[i])) {
+        s.Bind(at, *v);
+      } else if (t.columns[i].kind == ColumnKind::kBlob) {
+        s.BindBlob(at, std::get<std::string>(row.cells[i]));
+      } else {
+        s.Bind(at, std::get<std::string>(row.cells[i]));
+      }
+    }
+    return s.Done(t.name);
+  }
 
  private:
   Status Changed() { return sqlite3_changes(c_.db) > 0 ? Status::Ok() : Status::NotFound(); }
@@ -528,6 +549,41 @@ class SqliteStore final : public CaseStore {
     std::lock_guard lock(write_mu_);
     Stmt s(*writer_, "VACUUM INTO ?");
     return s.Bind(1, path).Done("snapshot");
+  }
+  Status ExportTables(const std::function<Status(const TableRow&)>& fn) override {
+    auto r = WithReader<int>([&](Conn& db) -> Result<int> {
+      {
+        Stmt names(db, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+                       " AND name <> 'schema_version'");
+        while (names.Step() == SQLITE_ROW) {
+          const std::string name = names.Text(0);
+          bool known = false;
+          for (const TableSpec& t : Tables()) known = known || name == t.name;
+          if (!known) return Status(Code::kFailedPrecondition, "export: table " + name + " is not in storage/tables.h");
+        }
+      }
+      for (const TableSpec& t : Tables()) {
+        std::string cols;
+        for (size_t i = 0; i < t.columns.size(); ++i) cols += (i ? ", " : "") + std::string(t.columns[i].name);
+        Stmt s(db, "SELECT " + cols + " FROM " + t.name + " ORDER BY " + t.order_by);
+        if (!s.ok()) return Status::Internal(std::string("export: cannot read ") + t.name);
+        TableRow row{&t, {}};
+        while (s.Step() == SQLITE_ROW) {
+          row.cells.clear();
+          for (size_t i = 0; i < t.columns.size(); ++i) {
+            const int col = static_cast<int>(i);
+            if (t.columns[i].kind == ColumnKind::kInt) {
+              row.cells.emplace_back(s.Int(col));
+            } else {
+              row.cells.emplace_back(s.Text(col));
+            }
+          }
+          TRELLIS_RETURN_IF_ERROR(fn(row));
+        }
+      }
+      return 0;
+    });
+    return r.status();
   }
   Status CheckIntegrity() override {
     auto r = WithReader<int>([&](Conn& db) -> Result<int> {

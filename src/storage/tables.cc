@@ -1,0 +1,37 @@
+#include "storage/tables.h"
+
+namespace trellis::storage {
+
+const std::vector<TableSpec>& Tables() {
+  using K = ColumnKind;
+  static const std::vector<TableSpec> kTables = {
+      {"meta", {{"key", K::kText}, {"value", K::kBlob}}, "key"},
+      {"agencies", {{"id", K::kText}, {"name", K::kText}, {"kind", K::kText}, {"created_at", K::kInt}}, "id"},
+      {"users",
+       {{"id", K::kText}, {"agency_id", K::kText}, {"username", K::kText}, {"display_name", K::kText},
+        {"role", K::kText}, {"password_hash", K::kText}, {"disabled", K::kInt}, {"failed_logins", K::kInt},
+        {"locked_until", K::kInt}, {"created_at", K::kInt}},
+       "id"},
+      {"sessions",
+       {{"token_hash", K::kBlob}, {"user_id", K::kText}, {"csrf_hash", K::kBlob}, {"created_at", K::kInt},
+        {"last_seen_at", K::kInt}, {"expires_at", K::kInt}},
+       "token_hash"},
+      {"api_tokens",
+       {{"token_hash", K::kBlob}, {"id", K::kText}, {"user_id", K::kText}, {"name", K::kText},
+        {"created_at", K::kInt}, {"expires_at", K::kInt}, {"revoked_at", K::kInt}},
+       "token_hash"},
+      {"data_keys", {{"survivor_id", K::kText}, {"key_version", K::kInt}, {"wrapped", K::kBlob}}, "survivor_id"},
+      {"records",
+       {{"id", K::kText}, {"kind", K::kInt}, {"agency_id", K::kText}, {"survivor_id", K::kText},
+        {"case_number", K::kText}, {"status", K::kText}, {"version", K::kInt}, {"created_at", K::kInt},
+        {"updated_at", K::kInt}, {"plain", K::kText}, {"sealed", K::kBlob}, {"team", K::kText}},
+       "id"},
+      {"audit_log", {{"seq", K::kInt}, {"entry", K::kBlob}, {"chain_hash", K::kBlob}}, "seq"},
+      {"audit_checkpoints",
+       {{"seq", K::kInt}, {"chain_hash", K::kBlob}, {"signature", K::kBlob}, {"signed_at", K::kInt}},
+       "seq"},
+  };
+  return kTables;
+}
+
+}  // namespace trellis::storage

@@ -1,0 +1,157 @@
+// App conformance: the use cases that touch the store (sealing, optimistic concurrency, login
+// and lockout, sessions, audit chain, key rotation, erasure, backup) on every backend, with two
+// App instances on one store standing for two app servers.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "app/app.h"
+#include "conformance/backends.h"
+#include "storage/store.h"
+
+namespace trellis::app {
+namespace {
+
+using domain::RecordKind;
+using domain::Role;
+using trellis::testing::ScratchStore;
+
+class AppConformance : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    TRELLIS_SKIP_IF_UNAVAILABLE(GetParam());
+    scratch_ = std::make_unique<ScratchStore>(GetParam(), ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(App::Init({.data_dir = scratch_->dir + "/data", .store = Store(), .fast_kdf_for_tests = true}).ok());
+    app_ = Open();
+    ASSERT_TRUE(app_);
+    ngo_ = app_->AddAgency(CliOperator(), "NGO", domain::AgencyKind::kNgoServiceProvider)->id;
+    auto u = app_->AddUser(CliOperator(), ngo_, "advocate1", "Advocate", Role::kAdvocate, "a good long passphrase");
+    ASSERT_TRUE(u.ok()) << u.status().ToString();
+    advocate_ = app_->PrincipalFor(*u);
+  }
+  void TearDown() override {
+    app_.reset();
+    scratch_.reset();
+  }
+  // SQLite keeps the default location (trellis.db in the data dir) so that path is covered too.
+  std::string Store() const { return GetParam() == "Sqlite" ? "" : scratch_->location; }
+  std::unique_ptr<App> Open() {
+    auto a = App::Open({.data_dir = scratch_->dir + "/data", .store = Store(), .clock = &clock_});
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return a.ok() ? std::move(a).value() : nullptr;
+  }
+  RecordView NewSurvivor(App& app, const std::string& first_name) {
+    RecordInput in;
+    in.set = {{"prs_FirstName", first_name}, {"prs_Gender", "Feminine"}};
+    auto v = app.Create(advocate_, RecordKind::kSurvivor, in, "r");
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? *v : RecordView{};
+  }
+  // Every byte the backend holds, through the backend-neutral export.
+  std::string AllStoredBytes() {
+    auto store = storage::OpenStore(Store().empty() ? "sqlite:" + scratch_->dir + "/data/trellis.db" : Store());
+    EXPECT_TRUE(store.ok());
+    std::string all;
+    EXPECT_TRUE((*store)->ExportTables([&](const storage::TableRow& row) {
+      for (const auto& c : row.cells) {
+        if (auto* s = std::get_if<std::string>(&c)) all += *s + "\n";
+      }
+      return Status::Ok();
+    }).ok());
+    return all;
+  }
+
+  FakeClock clock_{1'780'000'000'000'000};
+  std::unique_ptr<ScratchStore> scratch_;
+  std::unique_ptr<App> app_;
+  std::string ngo_;
+  Principal advocate_;
+};
+
+TEST_P(AppConformance, InitTwiceIsRefused) {
+  EXPECT_EQ(App::Init({.data_dir = scratch_->dir + "/other", .store = Store().empty() ? "sqlite:" + scratch_->dir + "/data/trellis.db" : Store()})
+                .code(),
+            Code::kAlreadyExists);
+}
+
+TEST_P(AppConformance, SealedFieldsNeverReachTheStoreInClear) {
+  RecordView s = NewSurvivor(*app_, "CanaryFirstName");
+  auto got = app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->record.fields.at("prs_FirstName"), "CanaryFirstName");
+  const std::string bytes = AllStoredBytes();
+  EXPECT_EQ(bytes.find("CanaryFirstName"), std::string::npos);
+  EXPECT_NE(bytes.find("Feminine"), std::string::npos);
+}
+
+TEST_P(AppConformance, TwoServersConflictAndShareSessions) {
+  auto other = Open();
+  ASSERT_TRUE(other);
+  RecordView s = NewSurvivor(*app_, "Ana");
+  RecordInput up;
+  up.set = {{"prs_FirstName", "Ana María"}};
+  ASSERT_TRUE(other->Update(advocate_, RecordKind::kSurvivor, s.record.id, s.record.version, up, "r").ok());
+  EXPECT_EQ(app_->Update(advocate_, RecordKind::kSurvivor, s.record.id, s.record.version, up, "r").status().code(),
+            Code::kConflict);
+  EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r")->record.fields.at("prs_FirstName"), "Ana María");
+  // A session made by one server authenticates on the other; logout on one ends it on both.
+  auto login = app_->Login("advocate1", "a good long passphrase", "r");
+  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  auto p = other->AuthenticateSession(login->session_token);
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(other->Logout(*p, "r").ok());
+  EXPECT_FALSE(app_->AuthenticateSession(login->session_token).ok());
+}
+
+TEST_P(AppConformance, LockoutIsSharedByServers) {
+  auto other = Open();
+  ASSERT_TRUE(other);
+  for (int i = 0; i < 6; ++i) {
+    App& a = i % 2 ? *other : *app_;
+    EXPECT_FALSE(a.Login("advocate1", "wrong password, long enough", "r").ok());
+  }
+  // Locked on both, even with the right password.
+  EXPECT_FALSE(app_->Login("advocate1", "a good long passphrase", "r").ok());
+  EXPECT_FALSE(other->Login("advocate1", "a good long passphrase", "r").ok());
+}
+
+TEST_P(AppConformance, AuditChainOfTwoServersVerifies) {
+  auto other = Open();
+  ASSERT_TRUE(other);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      App& a = t % 2 ? *other : *app_;
+      for (int i = 0; i < 8; ++i) NewSurvivor(a, "n" + std::to_string(t) + "_" + std::to_string(i));
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto v = other->VerifyAudit();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->reason << " at " << v->first_bad_seq;
+  EXPECT_GE(v->entries, 32);
+  EXPECT_TRUE(app_->Integrity().ok());
+}
+
+TEST_P(AppConformance, RotateEraseBackup) {
+  RecordView keep = NewSurvivor(*app_, "Keep");
+  RecordView gone = NewSurvivor(*app_, "Gone");
+  auto n = app_->RotateKeys("", false);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2);
+  auto other = Open();  // another server reads the re-wrapped keys with the new ring file
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->Get(advocate_, RecordKind::kSurvivor, keep.record.id, "r")->record.fields.at("prs_FirstName"), "Keep");
+  ASSERT_TRUE(app_->EraseSurvivor(CliOperator(ngo_), gone.record.id, "r").ok());
+  EXPECT_EQ(other->Get(advocate_, RecordKind::kSurvivor, gone.record.id, "r").status().code(), Code::kNotFound);
+  EXPECT_TRUE(app_->Backup(scratch_->dir + "/backup.trellis", false).ok());
+  auto v = app_->VerifyAudit();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->reason;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AppConformance, ::testing::ValuesIn(trellis::testing::StoreBackends()),
+                         trellis::testing::BackendName);
+
+}  // namespace
+}  // namespace trellis::app

@@ -1,0 +1,318 @@
+// Storage conformance: the storage tests, written against the CaseStore interface, run on every
+// backend (tests/conformance/backends.h): SQLite always, PostgreSQL when TRELLIS_PG_URL is set.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "conformance/backends.h"
+#include "storage/store.h"
+
+namespace trellis::storage {
+namespace {
+
+using domain::RecordKind;
+using trellis::testing::ScratchStore;
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    TRELLIS_SKIP_IF_UNAVAILABLE(GetParam());
+    scratch_ = std::make_unique<ScratchStore>(GetParam(), ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    store_ = Open();
+    ASSERT_TRUE(store_);
+    ASSERT_TRUE(store_->Write([](Txn& t) {
+      TRELLIS_RETURN_IF_ERROR(t.PutAgency({"a_1", "Agency One", domain::AgencyKind::kNgoServiceProvider}, 1));
+      return t.PutAgency({"a_2", "Agency Two", domain::AgencyKind::kLawEnforcementFederal}, 1);
+    }).ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    scratch_.reset();
+  }
+  // Another handle on the same store: what a second process (app server) would hold.
+  std::unique_ptr<CaseStore> Open() {
+    auto s = OpenStore(scratch_->location, {.connections = 4, .create_if_missing = true});
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+  StoredRecord MakeCase(const std::string& id, const std::string& agency, int64_t created) {
+    StoredRecord r;
+    r.kind = RecordKind::kCase;
+    r.id = id;
+    r.agency_id = agency;
+    r.survivor_id = "s_1";
+    r.case_number = "TR-" + id;
+    r.status = "Active";
+    r.version = 1;
+    r.created_at = created;
+    r.updated_at = created;
+    r.plain = {{"cas_Status", "Active"}};
+    r.sealed = {{"cas_IncomingReferralDetails", std::string("\x01\x00\xff", 3)}};
+    r.team = {"u_1", "u_2"};
+    return r;
+  }
+  std::unique_ptr<ScratchStore> scratch_;
+  std::unique_ptr<CaseStore> store_;
+};
+
+TEST_P(StoreTest, InsertGetRoundTrip) {
+  StoredRecord r = MakeCase("c_1", "a_1", 10);
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertRecord(r); }).ok());
+  auto got = store_->GetRecord(RecordKind::kCase, "c_1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->plain, r.plain);
+  EXPECT_EQ(got->sealed, r.sealed);
+  EXPECT_EQ(got->team, r.team);
+  EXPECT_EQ(got->case_number, "TR-c_1");
+  EXPECT_EQ(store_->GetRecord(RecordKind::kSurvivor, "c_1").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->Write([&](Txn& t) { return t.InsertRecord(r); }).code(), Code::kAlreadyExists);
+}
+
+TEST_P(StoreTest, OptimisticConcurrency) {
+  StoredRecord r = MakeCase("c_1", "a_1", 10);
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertRecord(r); }).ok());
+  r.version = 2;
+  r.plain["cas_Status"] = "Closed";
+  EXPECT_TRUE(store_->Write([&](Txn& t) { return t.UpdateRecord(r, 1); }).ok());
+  r.version = 3;
+  EXPECT_EQ(store_->Write([&](Txn& t) { return t.UpdateRecord(r, 1); }).code(), Code::kConflict);
+  r.id = "c_missing";
+  EXPECT_EQ(store_->Write([&](Txn& t) { return t.UpdateRecord(r, 2); }).code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetRecord(RecordKind::kCase, "c_1")->plain.at("cas_Status"), "Closed");
+}
+
+TEST_P(StoreTest, FailedTransactionChangesNothing) {
+  Status st = store_->Write([&](Txn& t) {
+    TRELLIS_RETURN_IF_ERROR(t.InsertRecord(MakeCase("c_1", "a_1", 1)));
+    return Status::Invalid("row 2 is bad");
+  });
+  EXPECT_EQ(st.code(), Code::kInvalidArgument);
+  EXPECT_EQ(store_->GetRecord(RecordKind::kCase, "c_1").status().code(), Code::kNotFound);
+}
+
+TEST_P(StoreTest, ListFiltersByAgencyAndPagesByKeyset) {
+  ASSERT_TRUE(store_->Write([&](Txn& t) {
+    for (int i = 0; i < 25; ++i) TRELLIS_RETURN_IF_ERROR(t.InsertRecord(MakeCase("c_a" + std::to_string(100 + i), "a_1", i)));
+    for (int i = 0; i < 5; ++i) TRELLIS_RETURN_IF_ERROR(t.InsertRecord(MakeCase("c_b" + std::to_string(i), "a_2", i)));
+    return Status::Ok();
+  }).ok());
+  ListQuery q;
+  q.agency_ids = {"a_1"};
+  q.limit = 10;
+  std::vector<std::string> seen;
+  while (true) {
+    auto page = store_->ListRecords(q);
+    ASSERT_TRUE(page.ok());
+    for (auto& r : *page) {
+      EXPECT_EQ(r.agency_id, "a_1");
+      seen.push_back(r.id);
+    }
+    if (page->size() < 10) break;
+    q.after_created = page->back().created_at;
+    q.after_id = page->back().id;
+  }
+  EXPECT_EQ(seen.size(), 25u);
+  EXPECT_EQ(*store_->CountRecords(RecordKind::kCase, {"a_1"}), 25);
+  EXPECT_EQ(*store_->CountRecords(RecordKind::kCase, {"a_2"}), 5);
+  q = {};
+  q.agency_ids = {};
+  EXPECT_TRUE(store_->ListRecords(q)->empty());  // no agency, nothing: deny by default
+  q.agency_ids = {"a_1", "a_2"};
+  q.team_member = "u_2";
+  q.limit = 100;
+  EXPECT_EQ(store_->ListRecords(q)->size(), 30u);
+  q.team_member = "u_";
+  EXPECT_EQ(store_->ListRecords(q)->size(), 0u);  // whole ids only
+}
+
+TEST_P(StoreTest, UsersSessionsTokensKeys) {
+  UserRow u;
+  u.user = {"u_1", "a_1", "maria", "Maria", domain::Role::kAttorney, false};
+  u.password_hash = "$argon2id$x";
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertUser(u); }).ok());
+  EXPECT_EQ(store_->Write([&](Txn& t) { return t.InsertUser(u); }).code(), Code::kAlreadyExists);
+  EXPECT_EQ(store_->GetUserByName("maria")->user.role, domain::Role::kAttorney);
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertSession({"h1", "u_1", "c1", 1, 2, 3}); }).ok());
+  EXPECT_EQ(store_->GetSession("h1")->expires_at, 3);
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.DeleteUserSessions("u_1"); }).ok());
+  EXPECT_FALSE(store_->GetSession("h1").ok());
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertToken({"t_1", "th", "u_1", "script", 1, 0, 0}); }).ok());
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.RevokeToken("t_1", 5); }).ok());
+  EXPECT_EQ(store_->GetToken("th")->revoked_at, 5);
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.PutDataKey({"s_1", "wrapped", 1}); }).ok());
+  EXPECT_EQ(store_->GetDataKey("s_1")->wrapped, "wrapped");
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.DeleteDataKey("s_1"); }).ok());
+  EXPECT_EQ(store_->GetDataKey("s_1").status().code(), Code::kNotFound);
+}
+
+TEST_P(StoreTest, AuditRowsAndCheckpoints) {
+  using Rows = std::pair<std::vector<AuditRow>, AuditCheckpointRow>;
+  ASSERT_TRUE(store_->AppendAudit([](const AuditRow& last) {
+    EXPECT_EQ(last.seq, 0);
+    return Rows{{{1, "e1", "h1"}, {2, "e2", "h2"}}, {2, "h2", "sig", 7}};
+  }).ok());
+  EXPECT_EQ(store_->LastAudit()->seq, 2);
+  // Appending a sequence number twice fails and changes nothing.
+  EXPECT_FALSE(store_->AppendAudit([](const AuditRow& last) {
+    EXPECT_EQ(last.seq, 2);
+    EXPECT_EQ(last.chain_hash, "h2");
+    return Rows{{{3, "e3", "h3"}, {2, "dup", "x"}}, {3, "h3", "sig", 8}};
+  }).ok());
+  EXPECT_EQ(store_->LastAudit()->seq, 2);
+  EXPECT_EQ(store_->ListCheckpoints()->size(), 1u);
+  ASSERT_TRUE(store_->CheckIntegrity().ok());
+}
+
+TEST_P(StoreTest, ConcurrentReadersAndWriter) {
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop) {
+      ListQuery q;
+      q.agency_ids = {"a_1"};
+      ASSERT_TRUE(store_->ListRecords(q).ok());
+    }
+  });
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertRecord(MakeCase("c_" + std::to_string(i), "a_1", i)); }).ok());
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(*store_->CountRecords(RecordKind::kCase, {"a_1"}), 50);
+}
+
+// Two handles on one store stand for two app servers: the same record updated from both at
+// once with the same expected version: exactly one wins, the other gets kConflict.
+TEST_P(StoreTest, TwoServersNoLostUpdate) {
+  auto other = Open();
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertRecord(MakeCase("c_1", "a_1", 1)); }).ok());
+  for (int round = 1; round <= 20; ++round) {
+    std::atomic<int> ok{0}, conflict{0};
+    auto update = [&](CaseStore& s, const std::string& who) {
+      StoredRecord r = MakeCase("c_1", "a_1", 1);
+      r.version = round + 1;
+      r.plain["cas_Status"] = who + std::to_string(round);
+      Status st = s.Write([&](Txn& t) { return t.UpdateRecord(r, round); });
+      (st.ok() ? ok : conflict)++;
+      if (!st.ok()) EXPECT_EQ(st.code(), Code::kConflict) << st.ToString();
+    };
+    std::thread a(update, std::ref(*store_), "a"), b(update, std::ref(*other), "b");
+    a.join();
+    b.join();
+    EXPECT_EQ(ok.load(), 1) << "round " << round;
+    EXPECT_EQ(conflict.load(), 1) << "round " << round;
+    EXPECT_EQ(store_->GetRecord(RecordKind::kCase, "c_1")->version, round + 1);
+  }
+}
+
+// Many appenders on two handles: one chain, every seq once, each entry chained to the previous.
+TEST_P(StoreTest, AuditChainFromTwoServersHasNoForkOrGap) {
+  auto other = Open();
+  ASSERT_TRUE(other);
+  auto chain = [](const std::string& prev, const std::string& entry) {
+    return std::to_string(std::hash<std::string>{}(prev + "|" + entry));
+  };
+  constexpr int kThreads = 3, kAppends = 15;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2 * kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      CaseStore& s = i % 2 ? *other : *store_;
+      for (int n = 0; n < kAppends; ++n) {
+        Status st = s.AppendAudit([&](const AuditRow& last) {
+          const std::string entry = "w" + std::to_string(i) + "n" + std::to_string(n);
+          AuditRow row{last.seq + 1, entry, chain(last.chain_hash, entry)};
+          return std::make_pair(std::vector<AuditRow>{row}, AuditCheckpointRow{row.seq, row.chain_hash, "sig", 1});
+        });
+        EXPECT_TRUE(st.ok()) << st.ToString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  int64_t expect = 1;
+  std::string prev;
+  ASSERT_TRUE(store_->ForEachAudit(1, [&](const AuditRow& r) {
+    EXPECT_EQ(r.seq, expect++);
+    EXPECT_EQ(r.chain_hash, chain(prev, r.encoded)) << "fork at " << r.seq;
+    prev = r.chain_hash;
+    return true;
+  }).ok());
+  EXPECT_EQ(expect - 1, 2 * kThreads * kAppends);
+  EXPECT_EQ(static_cast<int64_t>(other->ListCheckpoints()->size()), 2 * kThreads * kAppends);
+  EXPECT_TRUE(other->CheckIntegrity().ok());
+}
+
+std::vector<std::string> Dump(CaseStore& s) {
+  std::vector<std::string> out;
+  EXPECT_TRUE(s.ExportTables([&](const TableRow& row) {
+    std::string line = row.table->name;
+    for (const Cell& c : row.cells) {
+      line += "|";
+      line += std::holds_alternative<int64_t>(c) ? std::to_string(std::get<int64_t>(c)) : std::get<std::string>(c);
+    }
+    out.push_back(std::move(line));
+    return Status::Ok();
+  }).ok());
+  return out;
+}
+
+// Moving a store (trellis migrate-store): every row of every table, byte for byte, to every
+// backend; a non-empty target is refused.
+TEST_P(StoreTest, CopyStoreMovesEveryRowExactly) {
+  std::string every_byte;
+  for (int i = 0; i < 256; ++i) every_byte += static_cast<char>(i);
+  StoredRecord r = MakeCase("c_1", "a_1", 5);
+  r.sealed["prs_FirstName"] = every_byte;
+  UserRow u;
+  u.user = {"u_1", "a_1", "maria", "María Ñ", domain::Role::kAttorney, false};
+  u.password_hash = "$argon2id$x";
+  u.failed_logins = 2;
+  ASSERT_TRUE(store_->Write([&](Txn& t) {
+    TRELLIS_RETURN_IF_ERROR(t.InsertRecord(r));
+    TRELLIS_RETURN_IF_ERROR(t.InsertUser(u));
+    TRELLIS_RETURN_IF_ERROR(t.InsertSession({std::string("\0h\xff", 3), "u_1", every_byte, 1, 2, 3}));
+    TRELLIS_RETURN_IF_ERROR(t.InsertToken({"t_1", std::string("\0t", 2), "u_1", "script", 1, 0, 0}));
+    TRELLIS_RETURN_IF_ERROR(t.PutDataKey({"s_1", every_byte, 3}));
+    return t.SetMeta("audit_public_key", every_byte);
+  }).ok());
+  ASSERT_TRUE(store_->AppendAudit([&](const AuditRow&) {
+    return std::make_pair(std::vector<AuditRow>{{1, every_byte, "h1"}, {2, "e2", every_byte}},
+                          AuditCheckpointRow{2, every_byte, every_byte, 9});
+  }).ok());
+  const auto source = Dump(*store_);
+  ASSERT_EQ(source.size(), 2u + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 1);  // agencies meta user session token key record audit cp
+  for (const std::string& backend : trellis::testing::StoreBackends()) {
+    ScratchStore target_dir(backend, "copy_target");
+    if (!target_dir.available()) continue;
+    auto target = OpenStore(target_dir.location, {.create_if_missing = true});
+    ASSERT_TRUE(target.ok()) << target.status().ToString();
+    auto counts = CopyStore(*store_, **target);
+    ASSERT_TRUE(counts.ok()) << backend << ": " << counts.status().ToString();
+    EXPECT_EQ(Dump(**target), source) << backend;
+    EXPECT_EQ((*target)->GetRecord(RecordKind::kCase, "c_1")->sealed.at("prs_FirstName"), every_byte);
+    EXPECT_EQ((*target)->GetSession(std::string("\0h\xff", 3))->csrf_hash, every_byte);
+    EXPECT_EQ(CopyStore(*store_, **target).status().code(), Code::kFailedPrecondition) << backend;
+    EXPECT_TRUE((*target)->CheckIntegrity().ok());
+  }
+  // A snapshot is a SQLite file holding the same rows, on every backend.
+  const std::string snap = scratch_->dir + "/snapshot.db";
+  ASSERT_TRUE(store_->SnapshotTo(snap).ok());
+  auto copy = OpenSqliteStore(snap);
+  ASSERT_TRUE(copy.ok());
+  EXPECT_EQ(Dump(**copy), source);
+}
+
+TEST_P(StoreTest, ReopenKeepsDataAndSchema) {
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertRecord(MakeCase("c_1", "a_1", 1)); }).ok());
+  store_.reset();
+  store_ = Open();
+  ASSERT_TRUE(store_);
+  EXPECT_TRUE(store_->GetRecord(RecordKind::kCase, "c_1").ok());
+  EXPECT_EQ(store_->ListAgencies()->size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(trellis::testing::StoreBackends()),
+                         trellis::testing::BackendName);
+
+}  // namespace
+}  // namespace trellis::storage
