@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "app/app.h"
+#include <spdlog/spdlog.h>
 #include "domain/fields.h"
 
 namespace trellis::api {
@@ -52,6 +53,8 @@ HttpResponse JsonResponse(int status, const json& body) {
 HttpResponse Error(const Status& st) {
   // Internal details never reach the client; the message of a 5xx is generic.
   const int status = HttpStatusOf(st.code());
+  // The operator sees why a request failed (codes and statements, never field values).
+  if (status >= 500) spdlog::error("request failed: {}", st.ToString());
   json err = {{"code", CodeName(st.code())},
               {"message", status >= 500 ? std::string("the server could not complete the request") : st.message()}};
   if (!st.field().empty()) err["field"] = st.field();
@@ -202,6 +205,210 @@ struct Router::Impl {
     return v.ok() ? JsonResponse(200, RecordJson(*v)) : Error(v.status());
   }
 
+  static json GrantJson(const app::GrantView& g) {
+    json signers = json::array();
+    for (const auto& s : g.signers) signers.push_back({{"relationship", s.relationship}, {"name", s.name}});
+    json j = {{"id", g.id},
+              {"kind", g.kind},
+              {"survivor_id", g.survivor_id},
+              {"recipient_agency_id", g.recipient_agency_id},
+              {"categories", g.categories},
+              {"purpose", g.purpose},
+              {"language", g.language},
+              {"effective_at", FormatTimestamp(g.effective_at)},
+              {"expires_at", FormatTimestamp(g.expires_at)},
+              {"created_at", FormatTimestamp(g.created_at)},
+              {"created_by", g.created_by},
+              {"status", g.status},
+              {"signers", signers}};
+    if (!g.owner_agency_id.empty()) j["owner_agency_id"] = g.owner_agency_id;
+    if (!g.recipient_user_id.empty()) j["recipient_user_id"] = g.recipient_user_id;
+    if (g.revoked_at) {
+      j["revoked_at"] = FormatTimestamp(g.revoked_at);
+      j["revoked_by"] = g.revoked_by;
+      j["revoke_reason"] = g.revoke_reason;
+    }
+    if (g.kind == "compelled") j["survivor_notified"] = g.task_done_at != 0;
+    if (!g.reason.empty()) j["reason"] = g.reason;
+    return j;
+  }
+  static json GrantsJson(const std::vector<app::GrantView>& gs) {
+    json items = json::array();
+    for (const auto& g : gs) items.push_back(GrantJson(g));
+    return {{"items", items}};
+  }
+  static Status NoQuery(const HttpRequest& req) {
+    if (!req.query.empty()) return Status::Invalid("is not a known query parameter", req.query.begin()->first);
+    return Status::Ok();
+  }
+  // A JSON array of strings at `key` (required when `required`).
+  static Result<std::vector<std::string>> Strings(const json& body, const char* key) {
+    std::vector<std::string> out;
+    if (!body.contains(key)) return out;
+    if (!body[key].is_array()) return Status::Invalid("must be an array of strings", key);
+    for (const auto& e : body[key]) {
+      if (!e.is_string()) return Status::Invalid("must be an array of strings", key);
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  }
+  static Result<std::string> Str(const json& body, const char* key) {
+    if (!body.contains(key)) return std::string();
+    if (!body[key].is_string()) return Status::Invalid("must be a string", key);
+    return body[key].get<std::string>();
+  }
+
+  void RegisterConsent() {
+    Add("POST", "/api/v1/releases", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      auto body = ParseJsonBody(req.content_type, req.body);
+      if (!body.ok()) return Error(body.status());
+      if (Status st = OnlyKeys(*body, {"survivor_id", "recipient_agency_id", "categories", "purpose", "language",
+                                       "effective_on", "expires_on", "signers"});
+          !st.ok()) {
+        return Error(st);
+      }
+      app::ReleaseInput in;
+      auto get = [&](const char* k, std::string* out) -> Status {
+        auto v = Str(*body, k);
+        if (!v.ok()) return v.status();
+        *out = *v;
+        return Status::Ok();
+      };
+      for (auto [k, out] : {std::pair<const char*, std::string*>{"survivor_id", &in.survivor_id},
+                            {"recipient_agency_id", &in.recipient_agency_id}, {"purpose", &in.purpose},
+                            {"effective_on", &in.effective_on}, {"expires_on", &in.expires_on}}) {
+        if (Status st = get(k, out); !st.ok()) return Error(st);
+      }
+      std::string lang;
+      if (Status st = get("language", &lang); !st.ok()) return Error(st);
+      if (!lang.empty()) in.language = lang;
+      auto cats = Strings(*body, "categories");
+      if (!cats.ok()) return Error(cats.status());
+      in.categories = *cats;
+      if (body->contains("signers")) {
+        const json& sj = (*body)["signers"];
+        if (!sj.is_array()) return Error(Code::kInvalidArgument, "must be an array", "signers");
+        for (const auto& e : sj) {
+          if (!e.is_object() || !e.contains("relationship") || !e.contains("name") || !e["relationship"].is_string() ||
+              !e["name"].is_string() || e.size() != 2) {
+            return Error(Code::kInvalidArgument, "each signer is {relationship, name}", "signers");
+          }
+          in.signers.push_back({e["relationship"].get<std::string>(), e["name"].get<std::string>()});
+        }
+      }
+      auto g = app.CreateRelease(*p, in, req.request_id);
+      return g.ok() ? JsonResponse(201, GrantJson(*g)) : Error(g.status());
+    });
+    Add("GET", "/api/v1/survivors/{id}/releases", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto gs = app.ListGrants(*p, params[0], req.request_id);
+      return gs.ok() ? JsonResponse(200, GrantsJson(*gs)) : Error(gs.status());
+    });
+    Add("POST", "/api/v1/releases/{id}/revoke", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      auto body = ParseJsonBody(req.content_type, req.body);
+      if (!body.ok()) return Error(body.status());
+      if (Status st = OnlyKeys(*body, {"reason"}); !st.ok()) return Error(st);
+      auto reason = Str(*body, "reason");
+      if (!reason.ok()) return Error(reason.status());
+      auto g = app.RevokeGrant(*p, params[0], *reason, req.request_id);
+      return g.ok() ? JsonResponse(200, GrantJson(*g)) : Error(g.status());
+    });
+    Add("GET", "/api/v1/releases/{id}/document", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      std::string lang;
+      for (const auto& [k, v] : req.query) {
+        if (k != "lang") return Error(Code::kInvalidArgument, "is not a known query parameter", k);
+        lang = v;
+      }
+      auto doc = app.ReleaseDocument(*p, params[0], lang, req.request_id);
+      if (!doc.ok()) return Error(doc.status());
+      HttpResponse r;
+      r.content_type = "text/html; charset=utf-8";
+      r.body = *doc;
+      return r;
+    });
+    Add("GET", "/api/v1/shared", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto gs = app.ListSharedWithMe(*p, req.request_id);
+      return gs.ok() ? JsonResponse(200, GrantsJson(*gs)) : Error(gs.status());
+    });
+    Add("POST", "/api/v1/break-glass", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      auto body = ParseJsonBody(req.content_type, req.body);
+      if (!body.ok()) return Error(body.status());
+      if (Status st = OnlyKeys(*body, {"survivor_id", "reason"}); !st.ok()) return Error(st);
+      auto sid = Str(*body, "survivor_id");
+      if (!sid.ok()) return Error(sid.status());
+      auto reason = Str(*body, "reason");
+      if (!reason.ok()) return Error(reason.status());
+      auto g = app.BreakGlass(*p, *sid, *reason, req.request_id);
+      return g.ok() ? JsonResponse(201, GrantJson(*g)) : Error(g.status());
+    });
+    Add("POST", "/api/v1/compelled-disclosures", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      auto body = ParseJsonBody(req.content_type, req.body);
+      if (!body.ok()) return Error(body.status());
+      if (Status st = OnlyKeys(*body, {"survivor_id", "recipient_agency_id", "categories", "basis", "reference", "expires_on"});
+          !st.ok()) {
+        return Error(st);
+      }
+      app::CompelledInput in;
+      for (auto [k, out] : {std::pair<const char*, std::string*>{"survivor_id", &in.survivor_id},
+                            {"recipient_agency_id", &in.recipient_agency_id}, {"basis", &in.basis},
+                            {"reference", &in.reference}, {"expires_on", &in.expires_on}}) {
+        auto v = Str(*body, k);
+        if (!v.ok()) return Error(v.status());
+        *out = *v;
+      }
+      auto cats = Strings(*body, "categories");
+      if (!cats.ok()) return Error(cats.status());
+      in.categories = *cats;
+      auto g = app.RecordCompelledDisclosure(*p, in, req.request_id);
+      return g.ok() ? JsonResponse(201, GrantJson(*g)) : Error(g.status());
+    });
+    Add("GET", "/api/v1/alerts", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto gs = app.ListAlerts(*p, req.request_id);
+      return gs.ok() ? JsonResponse(200, GrantsJson(*gs)) : Error(gs.status());
+    });
+    Add("GET", "/api/v1/tasks", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto gs = app.ListTasks(*p, req.request_id);
+      if (!gs.ok()) return Error(gs.status());
+      json items = json::array();
+      for (const auto& g : *gs) {
+        items.push_back({{"id", g.id}, {"type", "notify_survivor"}, {"survivor_id", g.survivor_id},
+                         {"disclosure", GrantJson(g)}});
+      }
+      return JsonResponse(200, {{"items", items}});
+    });
+    Add("POST", "/api/v1/tasks/{id}/done", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      auto g = app.CompleteTask(*p, params[0], req.request_id);
+      return g.ok() ? JsonResponse(200, GrantJson(*g)) : Error(g.status());
+    });
+    Add("GET", "/api/v1/survivors/{id}/disclosures", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto ds = app.ListDisclosures(*p, params[0], req.request_id);
+      if (!ds.ok()) return Error(ds.status());
+      json items = json::array();
+      for (const auto& d : *ds) {
+        items.push_back({{"seq", d.seq}, {"time", FormatTimestamp(d.at)}, {"record_id", d.record_id},
+                         {"actor", d.actor_user_id}, {"agency_id", d.actor_agency_id}, {"action", d.action},
+                         {"categories", d.categories.empty() ? json::array() : json(Split(d.categories))},
+                         {"basis", d.basis}, {"grants", d.grant_ids.empty() ? json::array() : json(Split(d.grant_ids))}});
+      }
+      return JsonResponse(200, {{"items", items}});
+    });
+  }
+  static std::vector<std::string> Split(const std::string& s) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= s.size()) {
+      size_t end = s.find(',', start);
+      if (end == std::string::npos) end = s.size();
+      if (end > start) out.push_back(s.substr(start, end - start));
+      start = end + 1;
+    }
+    return out;
+  }
+
   void Add(std::string method, std::string pattern, bool auth, decltype(Route::fn) fn) {
     const auto& table = RouteTable();
     TRELLIS_INVARIANT(std::find(table.begin(), table.end(), method + " " + pattern) != table.end(),
@@ -332,6 +539,7 @@ struct Router::Impl {
       r.status = 204;
       return r;
     });
+    RegisterConsent();
   }
 
   HttpResponse Static(const HttpRequest& req) {
@@ -406,6 +614,10 @@ const std::vector<std::string>& RouteTable() {
       "GET /api/v1/cases",           "POST /api/v1/cases",            "GET /api/v1/cases/{id}",
       "PATCH /api/v1/cases/{id}",    "DELETE /api/v1/survivors/{id}", "GET /api/v1/audit",
       "GET /api/v1/cases/{id}/screening",
+      "POST /api/v1/releases",       "GET /api/v1/survivors/{id}/releases", "POST /api/v1/releases/{id}/revoke",
+      "GET /api/v1/releases/{id}/document", "GET /api/v1/shared", "POST /api/v1/break-glass",
+      "POST /api/v1/compelled-disclosures", "GET /api/v1/alerts", "GET /api/v1/tasks", "POST /api/v1/tasks/{id}/done",
+      "GET /api/v1/survivors/{id}/disclosures",
   };
   return table;
 }

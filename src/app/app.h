@@ -22,6 +22,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "domain/consent.h"
 #include "domain/model.h"
 
 namespace trellis::app {
@@ -60,6 +61,48 @@ struct RecordInput {
   std::vector<std::string> unset;          // fields to remove (updates only)
   std::optional<std::vector<std::string>> team;
   std::string survivor_id;  // cases: the survivor the case belongs to
+};
+
+// --- consent (docs/consent.md) ---
+struct ReleaseInput {
+  std::string survivor_id;
+  std::string recipient_agency_id;
+  std::vector<std::string> categories;  // category names (domain::Category)
+  std::string purpose;                  // domain::ReleasePurposes()
+  std::string language = "en";          // of the release text: domain::ReleaseLanguages()
+  std::string effective_on;             // YYYY-MM-DD (UTC day); empty: today
+  std::string expires_on;               // YYYY-MM-DD, required: the last day in force
+  std::vector<domain::Signer> signers;
+};
+
+struct CompelledInput {
+  std::string survivor_id;
+  std::string recipient_agency_id;
+  std::vector<std::string> categories;  // the minimum data set, named explicitly
+  std::string basis;                    // domain::CompelledBases()
+  std::string reference;                // e.g. the order's docket number (sealed)
+  std::string expires_on;               // YYYY-MM-DD, at most kMaxCompelledDays ahead
+};
+
+// A release, break-glass grant or compelled disclosure as its viewer may see it. Signers and
+// reasons are opened only for the survivor's own agency.
+struct GrantView {
+  std::string id, kind, survivor_id, owner_agency_id, recipient_agency_id, recipient_user_id;
+  std::vector<std::string> categories;
+  std::string purpose, language;
+  int64_t effective_at = 0, expires_at = 0, created_at = 0;
+  std::string created_by;
+  int64_t revoked_at = 0;
+  std::string revoked_by, revoke_reason;
+  int64_t task_done_at = 0;
+  std::string status;  // "active", "pending", "expired", "revoked"
+  std::vector<domain::Signer> signers;
+  std::string reason;  // break-glass reason / compelled reference (owner only)
+};
+
+struct DisclosureItem {
+  int64_t seq = 0, at = 0;
+  std::string record_id, actor_user_id, actor_agency_id, action, categories, basis, grant_ids;
 };
 
 struct LoginResult {
@@ -140,6 +183,39 @@ class App {
   Result<RecordView> Update(const Principal& p, domain::RecordKind kind, const std::string& id,
                             int64_t expected_version, const RecordInput& in, const std::string& request_id);
   Result<ListPage> List(const Principal& p, const ListRequest& req, const std::string& request_id);
+
+  // --- consent: releases, break-glass, compelled disclosure, accounting (docs/consent.md) ---
+  // Staff of the survivor's agency record a signed release; errors name the field. The survivor
+  // answers kNotFound when the caller's agency may not see it.
+  Result<GrantView> CreateRelease(const Principal& p, const ReleaseInput& in, const std::string& request_id);
+  // Revokes any grant on a survivor of the caller's agency; in effect on the next request.
+  Result<GrantView> RevokeGrant(const Principal& p, const std::string& grant_id, const std::string& reason,
+                                const std::string& request_id);
+  // Every grant on a survivor (the survivor's agency only).
+  Result<std::vector<GrantView>> ListGrants(const Principal& p, const std::string& survivor_id,
+                                            const std::string& request_id);
+  // The grants in force naming the caller's agency (the partner view: what is shared with us).
+  Result<std::vector<GrantView>> ListSharedWithMe(const Principal& p, const std::string& request_id);
+  // The printable release text (HTML) in `lang` (empty: the release's language).
+  Result<std::string> ReleaseDocument(const Principal& p, const std::string& grant_id, const std::string& lang,
+                                      const std::string& request_id);
+  // Emergency access for one hour to every category but attorney work product; reason required;
+  // alerts the supervisors of the survivor's agency. Answers the same whether or not the
+  // survivor exists (no existence oracle); audited either way.
+  Result<GrantView> BreakGlass(const Principal& p, const std::string& survivor_id, const std::string& reason,
+                               const std::string& request_id);
+  // Records a compelled disclosure (court order, subpoena...): the legal basis, the minimum data
+  // set, and a task to notify the survivor.
+  Result<GrantView> RecordCompelledDisclosure(const Principal& p, const CompelledInput& in,
+                                              const std::string& request_id);
+  // Break-glass alerts on the caller's agency's survivors (supervisors).
+  Result<std::vector<GrantView>> ListAlerts(const Principal& p, const std::string& request_id);
+  // Compelled disclosures of the caller's agency whose survivor is still to be notified.
+  Result<std::vector<GrantView>> ListTasks(const Principal& p, const std::string& request_id);
+  Result<GrantView> CompleteTask(const Principal& p, const std::string& grant_id, const std::string& request_id);
+  // The accounting of disclosures of one survivor (S13), for the survivor's agency.
+  Result<std::vector<DisclosureItem>> ListDisclosures(const Principal& p, const std::string& survivor_id,
+                                                      const std::string& request_id);
 
   // --- relief screening (rules/) ---
   // Screens the case's stored facts (trl_ReliefFacts) with the rules in force on `as_of`

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
+#include <functional>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -200,6 +202,28 @@ Result<ImportReport> App::ImportHtcds(const Principal& p, const std::string& age
   return ImportReport{total, static_cast<int64_t>(survivors.size()), static_cast<int64_t>(cases.size())};
 }
 
+namespace {
+
+// Every record of `agencies` or of `survivors` (any agency), in (created_at, id) order.
+Status ForEachVisible(storage::CaseStore& store, RecordKind kind, const std::vector<std::string>& agencies,
+                      const std::vector<std::string>& survivors,
+                      const std::function<Status(const storage::StoredRecord&)>& fn) {
+  storage::ListQuery q;
+  q.kind = kind;
+  q.agency_ids = agencies;
+  q.survivor_ids = survivors;
+  q.limit = 1000;
+  while (true) {
+    TRELLIS_ASSIGN_OR_RETURN(auto page, store.ListRecords(q));
+    for (const auto& r : page) TRELLIS_RETURN_IF_ERROR(fn(r));
+    if (page.size() < static_cast<size_t>(q.limit)) return Status::Ok();
+    q.after_created = page.back().created_at;
+    q.after_id = page.back().id;
+  }
+}
+
+}  // namespace
+
 Result<int64_t> App::ExportHtcds(const Principal& p, const std::string& out_path, bool identifying,
                                  const std::string& request_id) {
   if (!policy::CanWorkCases(p.user.role) || p.user.agency_id.empty()) {
@@ -231,9 +255,16 @@ Result<int64_t> App::ExportHtcds(const Principal& p, const std::string& out_path
   int64_t rows = 0;
   // Cases first (with their survivor's fields), then survivors that have no case.
   std::set<std::string> survivors_with_cases;
+  // Released survivors of other agencies are exported too, with only the released categories;
+  // each such row is a disclosure (S13).
+  TRELLIS_ASSIGN_OR_RETURN(auto grants, impl_->GrantsToAgency(p.user.agency_id, now));
+  std::deque<policy::Decision> decisions;
+  std::deque<RecordView> disclosed_views;
+  std::vector<Impl::Disclosed> disclosed;
   auto view_of = [&](const storage::StoredRecord& s) -> Result<std::optional<RecordView>> {
-    policy::Decision d = policy::Decide(subject, policy::Action::kExport, ResourceOf(s), {now});
+    policy::Decision d = DecideRecord(subject, policy::Action::kExport, s, now, grants);
     if (!d.allowed()) return std::optional<RecordView>();
+    if (d.disclosure) { decisions.push_back(d); }
     std::optional<crypto::Key32> key;
     if (identifying && !s.sealed.empty()) {
       auto k = impl_->DataKey(s.survivor_id);
@@ -242,6 +273,10 @@ Result<int64_t> App::ExportHtcds(const Principal& p, const std::string& out_path
     }
     auto v = OpenRecord(s, key ? &*key : nullptr, d);
     if (!v.ok()) return v.status();
+    if (d.disclosure) {
+      disclosed_views.push_back(*v);
+      disclosed.push_back({&disclosed_views.back(), &decisions.back()});
+    }
     return std::optional<RecordView>(std::move(v).value());
   };
   auto emit = [&](const RecordView* surv, const RecordView* kase) {
@@ -254,8 +289,11 @@ Result<int64_t> App::ExportHtcds(const Principal& p, const std::string& out_path
     write_row(cells);
     ++rows;
   };
+  std::set<std::string> released;
+  for (const auto& g : grants) released.insert(g.survivor_id);
   const std::vector<std::string> agencies = {p.user.agency_id};
-  TRELLIS_RETURN_IF_ERROR(impl_->store->ForEachRecord(RecordKind::kCase, agencies, [&](const storage::StoredRecord& c) -> Status {
+  const std::vector<std::string> released_ids(released.begin(), released.end());
+  TRELLIS_RETURN_IF_ERROR(ForEachVisible(*impl_->store, RecordKind::kCase, agencies, released_ids, [&](const storage::StoredRecord& c) -> Status {
     TRELLIS_ASSIGN_OR_RETURN(auto kase, view_of(c));
     if (!kase) return Status::Ok();
     auto s = impl_->store->GetRecord(RecordKind::kSurvivor, c.survivor_id);
@@ -267,13 +305,14 @@ Result<int64_t> App::ExportHtcds(const Principal& p, const std::string& out_path
     emit(surv ? &*surv : nullptr, &*kase);
     return Status::Ok();
   }));
-  TRELLIS_RETURN_IF_ERROR(impl_->store->ForEachRecord(RecordKind::kSurvivor, agencies, [&](const storage::StoredRecord& s) -> Status {
+  TRELLIS_RETURN_IF_ERROR(ForEachVisible(*impl_->store, RecordKind::kSurvivor, agencies, released_ids, [&](const storage::StoredRecord& s) -> Status {
     if (survivors_with_cases.count(s.id)) return Status::Ok();
     TRELLIS_ASSIGN_OR_RETURN(auto surv, view_of(s));
     if (surv) emit(&*surv, nullptr);
     return Status::Ok();
   }));
   if (std::fflush(out.get()) != 0 || ::fsync(fd) != 0) return Status::Internal("writing the export failed");
+  if (!disclosed.empty()) TRELLIS_RETURN_IF_ERROR(impl_->RecordDisclosures(p, "export.htcds", disclosed, request_id));
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "export.htcds", "ok", "", "", request_id,
                                             std::string(identifying ? "identifying" : "deidentified") +
                                                 ",rows=" + std::to_string(rows)));

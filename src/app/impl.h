@@ -65,7 +65,22 @@ struct App::Impl {
                     std::string survivor, std::string request, std::string detail = {});
 
   policy::Subject SubjectOf(const Principal& p) const;
+
+  // Consent: the grants on one survivor (one indexed query, every request: no cached grant, S3),
+  // and the grants in force naming the subject's agency (for lists and exports).
+  Result<std::vector<policy::Grant>> GrantsOnSurvivor(const std::string& survivor_id);
+  Result<std::vector<policy::Grant>> GrantsToAgency(const std::string& agency_id, int64_t now);
+  // Records the disclosures of views allowed by cross-agency decisions (one transaction), and
+  // audits them.
+  struct Disclosed {
+    const RecordView* view;
+    const policy::Decision* decision;
+  };
+  Status RecordDisclosures(const Principal& p, const std::string& action, const std::vector<Disclosed>& items,
+                           const std::string& request_id);
 };
+
+policy::Grant ToPolicyGrant(const storage::GrantRow& g);
 
 // Converts between records in memory (plaintext) and as stored (sealed).
 storage::StoredRecord SealRecord(const domain::Record& r, const crypto::Key32& key);
@@ -74,6 +89,9 @@ storage::StoredRecord SealRecord(const domain::Record& r, const crypto::Key32& k
 Result<RecordView> OpenRecord(const storage::StoredRecord& s, const crypto::Key32* key,
                               const policy::Decision& decision);
 policy::Resource ResourceOf(const storage::StoredRecord& s);
+// The decision for one stored record with the grants given (only those on its survivor count).
+policy::Decision DecideRecord(const policy::Subject& subject, policy::Action action, const storage::StoredRecord& s,
+                              int64_t now, const std::vector<policy::Grant>& grants);
 
 // A pseudonymous case number such as "TR-7K2M-9QXD": random, never derived from a name.
 std::string NewCaseNumber();

@@ -1,6 +1,7 @@
 // Survivor and case use cases: create, read, update, list — through policy, crypto and audit.
 #include <algorithm>
 #include <charconv>
+#include <set>
 
 #include "app/app.h"
 #include "app/impl.h"
@@ -74,7 +75,22 @@ Status ValidateTeam(storage::CaseStore& store, const std::string& agency_id, con
 
 }  // namespace
 
-policy::Resource ResourceOf(const storage::StoredRecord& s) { return {s.kind, s.agency_id, s.team}; }
+policy::Resource ResourceOf(const storage::StoredRecord& s) { return {s.kind, s.agency_id, s.team, s.survivor_id}; }
+
+policy::Decision DecideRecord(const policy::Subject& subject, policy::Action action, const storage::StoredRecord& s,
+                              int64_t now, const std::vector<policy::Grant>& grants) {
+  // Only the grants on this record's survivor: a small stack copy for lists mixing survivors.
+  std::vector<policy::Grant> mine;
+  bool all_same = true;
+  for (const auto& g : grants) all_same = all_same && g.survivor_id == s.survivor_id;
+  if (!all_same) {
+    for (const auto& g : grants) {
+      if (g.survivor_id == s.survivor_id) mine.push_back(g);
+    }
+  }
+  policy::Context ctx{now, all_same ? std::span<const policy::Grant>(grants) : std::span<const policy::Grant>(mine)};
+  return policy::Decide(subject, action, ResourceOf(s), ctx);
+}
 
 storage::StoredRecord SealRecord(const domain::Record& r, const crypto::Key32& key) {
   storage::StoredRecord s;
@@ -211,8 +227,8 @@ Result<RecordView> App::Get(const Principal& p, RecordKind kind, const std::stri
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, action, "not_found", id, "", request_id));
     return Status::NotFound();
   }
-  policy::Decision d = policy::Decide(impl_->SubjectOf(p), policy::Action::kRead, ResourceOf(*stored),
-                                      {clock().NowMicros()});
+  TRELLIS_ASSIGN_OR_RETURN(auto grants, impl_->GrantsOnSurvivor(stored->survivor_id));
+  policy::Decision d = DecideRecord(impl_->SubjectOf(p), policy::Action::kRead, *stored, clock().NowMicros(), grants);
   if (!d.allowed()) {
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, action, "deny", id, stored->survivor_id, request_id, d.reason));
     return Status::NotFound();  // S1: a denied read looks exactly like a missing record
@@ -224,8 +240,13 @@ Result<RecordView> App::Get(const Principal& p, RecordKind kind, const std::stri
     key = std::move(k).value();
   }
   TRELLIS_ASSIGN_OR_RETURN(RecordView v, OpenRecord(*stored, key ? &*key : nullptr, d));
+  if (d.disclosure) {
+    TRELLIS_RETURN_IF_ERROR(impl_->RecordDisclosures(p, action, {{&v, &d}}, request_id));
+    return v;
+  }
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, action, d.effect == policy::Effect::kAllow ? "allow" : "redact", id,
-                                            stored->survivor_id, request_id, CategoriesOf(v)));
+                                            stored->survivor_id, request_id,
+                                            CategoriesOf(v) + (d.grant_ids.empty() ? "" : ";break_glass")));
   return v;
 }
 
@@ -293,14 +314,24 @@ Result<ListPage> App::List(const Principal& p, const ListRequest& req, const std
   if (!req.cursor.empty() && !DecodeCursor(req.cursor, &q.after_created, &q.after_id)) {
     return Status::Invalid("is not a cursor from a previous page", "cursor");
   }
-  // The agencies whose records this subject may list: its own, when its role works cases.
-  if (policy::CanWorkCases(p.user.role)) q.agency_ids = {p.user.agency_id};
+  const int64_t now = clock().NowMicros();
+  // The agencies whose records this subject may list: its own, when its role works cases, and
+  // the survivors released to its agency (grants in force, loaded now: one indexed query).
+  std::vector<policy::Grant> grants;
+  if (policy::CanWorkCases(p.user.role)) {
+    q.agency_ids = {p.user.agency_id};
+    TRELLIS_ASSIGN_OR_RETURN(grants, impl_->GrantsToAgency(p.user.agency_id, now));
+    std::set<std::string> released;
+    for (const auto& g : grants) released.insert(g.survivor_id);
+    q.survivor_ids.assign(released.begin(), released.end());
+  }
   TRELLIS_ASSIGN_OR_RETURN(auto rows, impl_->store->ListRecords(q));
   ListPage page;
   std::string ids;
-  const int64_t now = clock().NowMicros();
+  std::vector<policy::Decision> decisions;
+  decisions.reserve(rows.size());
   for (const auto& s : rows) {
-    policy::Decision d = policy::Decide(impl_->SubjectOf(p), policy::Action::kList, ResourceOf(s), {now});
+    policy::Decision d = DecideRecord(impl_->SubjectOf(p), policy::Action::kList, s, now, grants);
     if (!d.allowed()) continue;  // never counted, never shown
     std::optional<crypto::Key32> key;
     if (!s.sealed.empty()) {
@@ -312,8 +343,14 @@ Result<ListPage> App::List(const Principal& p, const ListRequest& req, const std
     if (!v.ok()) return v.status();
     ids += (ids.empty() ? "" : ",") + s.id;
     page.items.push_back(std::move(v).value());
+    decisions.push_back(std::move(d));
   }
   if (rows.size() == static_cast<size_t>(req.limit)) page.next_cursor = EncodeCursor(rows.back().created_at, rows.back().id);
+  std::vector<Impl::Disclosed> disclosed;
+  for (size_t i = 0; i < page.items.size(); ++i) {
+    if (decisions[i].disclosure) disclosed.push_back({&page.items[i], &decisions[i]});
+  }
+  if (!disclosed.empty()) TRELLIS_RETURN_IF_ERROR(impl_->RecordDisclosures(p, action, disclosed, request_id));
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, action, "allow", "", "", request_id, ids));
   return page;
 }

@@ -448,6 +448,30 @@ int Main(int argc, char** argv) {
     std::cerr << rows->size() << " change(s)\n";
   });
 
+  // accounting of disclosures (S13)
+  auto* disc = app.add_subcommand("disclosures", "Accounting of disclosures of one survivor: who, when, what, on what basis");
+  data_opt(disc);
+  std::string disc_survivor;
+  disc->add_option("--survivor", disc_survivor, "Survivor id")->required();
+  disc->callback([&] {
+    auto a = OpenApp(data, store, pass_file);
+    if (!a.ok()) {
+      rc = Fail(a.status());
+      return;
+    }
+    auto rows = (*a)->ListDisclosures(app::CliOperator(), disc_survivor, "cli");
+    if (!rows.ok()) {
+      rc = Fail(rows.status());
+      return;
+    }
+    std::cout << "time\tactor\tagency\taction\trecord\tcategories\tbasis\tgrants\n";
+    for (const auto& d : *rows) {
+      std::cout << FormatTimestamp(d.at) << "\t" << d.actor_user_id << "\t" << d.actor_agency_id << "\t" << d.action
+                << "\t" << d.record_id << "\t" << d.categories << "\t" << d.basis << "\t" << d.grant_ids << "\n";
+    }
+    std::cerr << rows->size() << " disclosure(s)\n";
+  });
+
   AddScreenCommands(app);
   try {
     app.parse(argc, argv);

@@ -104,6 +104,14 @@ const std::vector<FieldSpec>& Table() {
        "Location of exploitation"},
       {K::kSurvivor, "vic_ExploitationWebsitesAndApps", T::kMultiPicklist, S::kStatistical, C::kTraffickingHistory,
        kApps, "Exploitation websites and apps"},
+      // Trellis's own survivor fields (consent, docs/consent.md).
+      {K::kSurvivor, "trl_Statement", T::kLongText, S::kRestricted, C::kTraffickingHistory, {},
+       "Recorded statement (ask once, share under a release)"},
+      {K::kSurvivor, "trl_Minor", T::kCheckbox, S::kCase, C::kDemographic, {}, "Minor (under 18)"},
+      {K::kSurvivor, "trl_MinorMayConsentAlone", T::kCheckbox, S::kCase, C::kCaseWorkflow, {},
+       "Minor may consent alone (the law allows it for this survivor)"},
+      {K::kSurvivor, "trl_AllegedPerpetrators", T::kLongText, S::kRestricted, C::kSafetyPlan, {},
+       "Alleged perpetrators (one name per line; they can never sign a release)"},
       // Case (HTCDS cas_)
       {K::kCase, "cas_Status", T::kPicklist, S::kCase, C::kCaseWorkflow, {"Active", "FollowUp", "Closed", "ClosedReferred"},
        "Status"},

@@ -21,6 +21,15 @@ const char* ActionName(Action a) {
   return "unknown";
 }
 
+const char* GrantKindName(GrantKind k) {
+  switch (k) {
+    case GrantKind::kRelease: return "release";
+    case GrantKind::kBreakGlass: return "break_glass";
+    case GrantKind::kCompelled: return "compelled";
+  }
+  return "release";
+}
+
 bool CanWorkCases(Role role) {
   switch (role) {
     case Role::kAdvocate:
@@ -41,6 +50,15 @@ bool CanWorkCases(Role role) {
 
 bool CanReadAudit(Role role) { return role == Role::kAuditor || role == Role::kSupervisor; }
 bool CanManageUsers(Role role) { return role == Role::kAdministrator; }
+bool CanRecordReleases(Role role) {
+  return CanWorkCases(role) && role != Role::kLeVictimSpecialist && role != Role::kLeInvestigator;
+}
+bool CanRecordCompelledDisclosure(Role role) { return role == Role::kSupervisor || domain::IsLegalTeam(role); }
+
+bool Grant::Covers(const Subject& s, const std::string& survivor, int64_t now) const {
+  return InForceAt(now) && survivor_id == survivor && !recipient_agency_id.empty() &&
+         recipient_agency_id == s.agency_id && (recipient_user_id.empty() || recipient_user_id == s.user_id);
+}
 
 bool Decision::FieldAllowed(const domain::FieldSpec& spec) const {
   if (!allowed()) return false;
@@ -51,21 +69,30 @@ bool Decision::FieldAllowed(const domain::FieldSpec& spec) const {
   return false;
 }
 
-Decision Decide(const Subject& subject, Action action, const Resource& resource, const Context& context) {
+namespace {
+
+bool IsReadAction(Action a) {
+  return a == Action::kRead || a == Action::kList || a == Action::kSearch || a == Action::kExport;
+}
+
+// Same agency: the foundation rules, widened by the subject's own break-glass grants.
+Decision DecideSameAgency(const Subject& subject, Action action, const Resource& resource, const Context& context) {
   Decision d;
-  if (subject.agency_id.empty() || subject.agency_id != resource.agency_id) {
-    d.reason = "other_agency";
-    return d;
-  }
-  if (!CanWorkCases(subject.role)) {
-    d.reason = "role_has_no_case_access";
-    return d;
-  }
   if (action == Action::kErase && subject.role != Role::kSupervisor) {
     d.reason = "erase_needs_supervisor";
     return d;
   }
-  const bool on_team = std::find(resource.team.begin(), resource.team.end(), subject.user_id) != resource.team.end();
+  bool on_team = std::find(resource.team.begin(), resource.team.end(), subject.user_id) != resource.team.end();
+  bool broke_glass = false;
+  if (!on_team && IsReadAction(action)) {
+    for (const Grant& g : context.grants) {
+      if (g.kind == GrantKind::kBreakGlass && g.Covers(subject, resource.survivor_id, context.now) &&
+          (g.categories & CategoryBit(Category::kLocation))) {
+        broke_glass = true;
+        d.grant_ids.push_back(g.id);
+      }
+    }
+  }
   const bool legal = domain::IsLegalTeam(subject.role);
   auto specs = domain::FieldsOf(resource.kind);
   d.fields.assign(specs.size(), true);
@@ -73,16 +100,67 @@ Decision Decide(const Subject& subject, Action action, const Resource& resource,
   for (size_t i = 0; i < specs.size(); ++i) {
     const domain::FieldSpec& f = *specs[i];
     bool ok = true;
-    if (f.sensitivity == Sensitivity::kPrivileged && !legal) ok = false;             // S4
-    if (f.category == Category::kLocation && !on_team) ok = false;                   // location secrecy
+    if (f.sensitivity == Sensitivity::kPrivileged && !legal) ok = false;                    // S4
+    if (f.category == Category::kLocation && !on_team && !broke_glass) ok = false;          // location secrecy
     if (!ok) {
       d.fields[i] = false;
       redacted = true;
     }
   }
   d.effect = redacted ? Effect::kAllowRedacted : Effect::kAllow;
-  d.reason = redacted ? "same_agency_redacted" : "same_agency";
+  d.reason = broke_glass ? "same_agency_break_glass" : redacted ? "same_agency_redacted" : "same_agency";
+  if (broke_glass) d.basis = GrantKind::kBreakGlass;
   return d;
+}
+
+// Another agency: only through grants in force naming the subject; only their categories.
+Decision DecideOtherAgency(const Subject& subject, Action action, const Resource& resource, const Context& context) {
+  Decision d;
+  if (!IsReadAction(action)) {
+    d.reason = "other_agency";
+    return d;
+  }
+  CategoryMask mask = 0;
+  bool any = false;
+  for (const Grant& g : context.grants) {
+    if (!g.Covers(subject, resource.survivor_id, context.now)) continue;
+    if (!any || g.kind < d.basis) d.basis = g.kind;  // the strongest basis: release < break-glass < compelled
+    any = true;
+    mask |= g.categories;
+    d.grant_ids.push_back(g.id);
+  }
+  if (!any) {
+    d.reason = "other_agency";
+    return d;
+  }
+  auto specs = domain::FieldsOf(resource.kind);
+  d.fields.assign(specs.size(), false);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const domain::FieldSpec& f = *specs[i];
+    // S4: attorney work product never leaves the owning agency's legal team, whatever a grant says.
+    d.fields[i] = f.sensitivity != Sensitivity::kPrivileged && (mask & CategoryBit(f.category)) != 0;
+  }
+  d.effect = Effect::kAllowRedacted;
+  d.disclosure = true;
+  d.reason = d.basis == GrantKind::kRelease ? "release" : d.basis == GrantKind::kBreakGlass ? "break_glass" : "compelled";
+  return d;
+}
+
+}  // namespace
+
+Decision Decide(const Subject& subject, Action action, const Resource& resource, const Context& context) {
+  if (subject.agency_id.empty() || resource.agency_id.empty()) {
+    Decision d;
+    d.reason = "other_agency";
+    return d;
+  }
+  if (!CanWorkCases(subject.role)) {
+    Decision d;
+    d.reason = "role_has_no_case_access";
+    return d;
+  }
+  if (subject.agency_id == resource.agency_id) return DecideSameAgency(subject, action, resource, context);
+  return DecideOtherAgency(subject, action, resource, context);
 }
 
 }  // namespace trellis::policy

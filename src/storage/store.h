@@ -80,6 +80,9 @@ struct DataKeyRow {
 struct ListQuery {
   domain::RecordKind kind = domain::RecordKind::kCase;
   std::vector<std::string> agency_ids;  // only these agencies (empty = none)
+  // ... or (OR) records of these survivors, whatever their agency: the survivors released to
+  // the caller's agency (consent). The policy still decides each row.
+  std::vector<std::string> survivor_ids;
   std::optional<std::string> survivor_id;
   std::optional<std::string> status;
   std::optional<std::string> team_member;  // cases whose team names this user
@@ -88,6 +91,53 @@ struct ListQuery {
   int64_t after_created = 0;
   std::string after_id;
   int limit = 50;
+};
+
+// A release of information, a break-glass grant or a compelled disclosure (docs/consent.md).
+// The store keeps it as given; app/ decides what it means (policy::Grant).
+struct GrantRow {
+  std::string id;
+  std::string kind;  // "release", "break_glass", "compelled"
+  std::string survivor_id;
+  std::string owner_agency_id;      // the survivor's agency ("" when no such survivor)
+  std::string recipient_agency_id;
+  std::string recipient_user_id;    // break-glass: the one user; "" otherwise
+  std::string categories;           // category names, comma-separated
+  std::string purpose;              // release: purpose code; compelled: legal basis code
+  std::string language;             // "en" / "es": the language of the release text
+  int64_t effective_at = 0;         // micros
+  int64_t expires_at = 0;           // micros, exclusive
+  int64_t created_at = 0;
+  std::string created_by;           // user id
+  int64_t revoked_at = 0;           // 0 = in force
+  std::string revoked_by;
+  std::string revoke_reason;        // code
+  int64_t task_done_at = 0;         // compelled: when the survivor was notified (0 = task open)
+  std::string sealed;               // envelope sealed by app/ (signers, reasons); may be empty
+};
+
+struct GrantQuery {
+  std::optional<std::string> survivor_id;
+  std::optional<std::string> recipient_agency_id;
+  std::optional<std::string> owner_agency_id;
+  std::optional<std::string> kind;
+  int64_t in_force_at = 0;  // > 0: only grants not revoked with effective_at <= t < expires_at
+  int limit = 1000;
+};
+
+// One disclosure: data of a survivor read, listed or exported by someone of another agency.
+struct DisclosureRow {
+  int64_t seq = 0;  // assigned by the store
+  std::string survivor_id;
+  std::string record_id;
+  int64_t at = 0;  // micros
+  std::string actor_user_id;
+  std::string actor_agency_id;
+  std::string action;      // "read", "list", "export", ...
+  std::string categories;  // category names shown, comma-separated
+  std::string basis;       // "release", "break_glass", "compelled"
+  std::string grant_ids;   // comma-separated
+  std::string request_id;
 };
 
 // The write side of one transaction.
@@ -117,6 +167,12 @@ class Txn {
   // Inserts one row of any table as ExportTables produced it (moving a store between
   // backends); kAlreadyExists when the key is taken.
   virtual Status ImportRow(const TableRow& row) = 0;
+  // Grants (consent): inserted once; kAlreadyExists when the id is taken.
+  virtual Status InsertGrant(const GrantRow& g) = 0;
+  // Updates the mutable columns (revoked_at, revoked_by, revoke_reason, task_done_at) of g.id;
+  // kNotFound when absent.
+  virtual Status UpdateGrant(const GrantRow& g) = 0;
+  virtual Status InsertDisclosure(const DisclosureRow& d) = 0;  // d.seq is ignored
 };
 
 struct AuditRow {
@@ -154,6 +210,12 @@ class CaseStore {
   virtual Status ForEachRecord(domain::RecordKind kind, const std::vector<std::string>& agency_ids,
                                const std::function<Status(const StoredRecord&)>& fn) = 0;
   virtual Result<std::optional<std::string>> GetMeta(const std::string& key) = 0;
+  // Grants: by id (kNotFound), or every grant matching all the set filters of `q`, newest
+  // first, at most q.limit. One indexed query (survivor, recipient or owner).
+  virtual Result<GrantRow> GetGrant(const std::string& id) = 0;
+  virtual Result<std::vector<GrantRow>> ListGrants(const GrantQuery& q) = 0;
+  // A survivor's disclosures, oldest first.
+  virtual Result<std::vector<DisclosureRow>> ListDisclosures(const std::string& survivor_id) = 0;
 
   // Audit: appended atomically with its checkpoint; read back in order for verification.
   // In one exclusive write transaction: reads the last stored entry (seq 0 when empty),

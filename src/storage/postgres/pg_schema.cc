@@ -35,6 +35,26 @@ CREATE TABLE audit_log(seq BIGINT PRIMARY KEY, entry BYTEA NOT NULL, chain_hash 
 CREATE TABLE audit_checkpoints(seq BIGINT PRIMARY KEY, chain_hash BYTEA NOT NULL, signature BYTEA NOT NULL,
   signed_at BIGINT NOT NULL);
 )sql",
+      // 2: consent — grants (releases, break-glass, compelled disclosures); accounting of disclosures
+      R"sql(
+CREATE TABLE grants(
+  id TEXT COLLATE "C" PRIMARY KEY, kind TEXT COLLATE "C" NOT NULL, survivor_id TEXT COLLATE "C" NOT NULL,
+  owner_agency_id TEXT COLLATE "C" NOT NULL, recipient_agency_id TEXT COLLATE "C" NOT NULL,
+  recipient_user_id TEXT COLLATE "C" NOT NULL, categories TEXT COLLATE "C" NOT NULL, purpose TEXT COLLATE "C" NOT NULL,
+  language TEXT COLLATE "C" NOT NULL, effective_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+  created_at BIGINT NOT NULL, created_by TEXT COLLATE "C" NOT NULL, revoked_at BIGINT NOT NULL,
+  revoked_by TEXT COLLATE "C" NOT NULL, revoke_reason TEXT COLLATE "C" NOT NULL, task_done_at BIGINT NOT NULL,
+  sealed BYTEA NOT NULL);
+CREATE INDEX grants_survivor ON grants(survivor_id);
+CREATE INDEX grants_recipient ON grants(recipient_agency_id, expires_at);
+CREATE INDEX grants_owner ON grants(owner_agency_id, kind);
+CREATE TABLE disclosures(
+  seq BIGSERIAL PRIMARY KEY, survivor_id TEXT COLLATE "C" NOT NULL, record_id TEXT COLLATE "C" NOT NULL,
+  at BIGINT NOT NULL, actor_user_id TEXT COLLATE "C" NOT NULL, actor_agency_id TEXT COLLATE "C" NOT NULL,
+  action TEXT COLLATE "C" NOT NULL, categories TEXT COLLATE "C" NOT NULL, basis TEXT COLLATE "C" NOT NULL,
+  grant_ids TEXT COLLATE "C" NOT NULL, request_id TEXT COLLATE "C" NOT NULL);
+CREATE INDEX disclosures_survivor ON disclosures(survivor_id, seq);
+)sql",
   };
   return kMigrations;
 }
@@ -42,13 +62,18 @@ CREATE TABLE audit_checkpoints(seq BIGINT PRIMARY KEY, chain_hash BYTEA NOT NULL
 namespace {
 constexpr char kRecordCols[] =
     "id, kind, agency_id, survivor_id, case_number, status, version, created_at, updated_at, plain, sealed, team";
+constexpr char kGrantCols[] =
+    "id, kind, survivor_id, owner_agency_id, recipient_agency_id, recipient_user_id, categories, purpose, language,"
+    " effective_at, expires_at, created_at, created_by, revoked_at, revoked_by, revoke_reason, task_done_at, sealed";
+constexpr char kDisclosureCols[] =
+    "survivor_id, record_id, at, actor_user_id, actor_agency_id, action, categories, basis, grant_ids, request_id";
 constexpr char kUserCols[] =
     "id, agency_id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, created_at";
 }  // namespace
 
 const std::vector<std::pair<std::string, std::string>>& Statements() {
   static const std::vector<std::pair<std::string, std::string>> kStatements = [] {
-    const std::string rec = kRecordCols, usr = kUserCols;
+    const std::string rec = kRecordCols, usr = kUserCols, grant = kGrantCols, disc = kDisclosureCols;
     std::vector<std::pair<std::string, std::string>> s = {
         // Txn
         {"put_agency", "INSERT INTO agencies(id, name, kind, created_at) VALUES($1,$2,$3,$4) "
@@ -75,6 +100,19 @@ const std::vector<std::pair<std::string, std::string>>& Statements() {
                           " WHERE id=$1 AND version=$13"},
         {"record_exists", "SELECT 1 FROM records WHERE id=$1"},
         {"delete_survivor_records", "DELETE FROM records WHERE survivor_id=$1"},
+        {"insert_grant", "INSERT INTO grants(" + grant + ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
+                         "$16,$17,$18) ON CONFLICT DO NOTHING"},
+        {"update_grant", "UPDATE grants SET revoked_at=$1, revoked_by=$2, revoke_reason=$3, task_done_at=$4 WHERE id=$5"},
+        {"insert_disclosure", "INSERT INTO disclosures(" + disc + ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"},
+        {"get_grant", "SELECT " + grant + " FROM grants WHERE id=$1"},
+        {"list_grants", "SELECT " + grant + " FROM grants WHERE (NOT $1::boolean OR survivor_id=$2)"
+                        " AND (NOT $3::boolean OR recipient_agency_id=$4) AND (NOT $5::boolean OR owner_agency_id=$6)"
+                        " AND (NOT $7::boolean OR kind=$8)"
+                        " AND ($9::bigint = 0 OR (revoked_at=0 AND effective_at<=$9::bigint AND expires_at>$9::bigint))"
+                        " ORDER BY created_at DESC, id LIMIT $10"},
+        {"list_disclosures", "SELECT seq, " + disc + " FROM disclosures WHERE survivor_id=$1 ORDER BY seq"},
+        {"disclosures_sequence", "SELECT setval(pg_get_serial_sequence('disclosures', 'seq'),"
+                                 " (SELECT max(seq) FROM disclosures))"},
         {"set_meta", "INSERT INTO meta(key, value) VALUES($1,$2) ON CONFLICT(key) DO UPDATE SET value=excluded.value"},
         // reads
         {"get_agency", "SELECT id, name, kind FROM agencies WHERE id=$1"},
@@ -90,7 +128,8 @@ const std::vector<std::pair<std::string, std::string>>& Statements() {
         {"data_keys_after", "SELECT survivor_id, wrapped, key_version FROM data_keys WHERE survivor_id > $1"
                             " ORDER BY survivor_id LIMIT 1000"},
         {"get_record", "SELECT " + rec + " FROM records WHERE id=$1 AND kind=$2"},
-        {"list_records", "SELECT " + rec + " FROM records WHERE kind=$1 AND agency_id = ANY($2::text[])"
+        {"list_records", "SELECT " + rec + " FROM records WHERE kind=$1"
+                         " AND (agency_id = ANY($2::text[]) OR survivor_id = ANY($13::text[]))"
                          " AND (created_at > $3 OR (created_at = $3 AND id > $4)) AND updated_at >= $5"
                          " AND (NOT $6::boolean OR survivor_id = $7) AND (NOT $8::boolean OR status = $9)"
                          " AND (NOT $10::boolean OR strpos(team, $11) > 0)"

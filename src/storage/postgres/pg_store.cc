@@ -118,6 +118,29 @@ domain::Agency ReadAgency(const pqxx::row& r) {
   return a;
 }
 
+GrantRow ReadGrant(const pqxx::row& r) {
+  GrantRow g;
+  g.id = r[0].c_str();
+  g.kind = r[1].c_str();
+  g.survivor_id = r[2].c_str();
+  g.owner_agency_id = r[3].c_str();
+  g.recipient_agency_id = r[4].c_str();
+  g.recipient_user_id = r[5].c_str();
+  g.categories = r[6].c_str();
+  g.purpose = r[7].c_str();
+  g.language = r[8].c_str();
+  g.effective_at = Int(r[9]);
+  g.expires_at = Int(r[10]);
+  g.created_at = Int(r[11]);
+  g.created_by = r[12].c_str();
+  g.revoked_at = Int(r[13]);
+  g.revoked_by = r[14].c_str();
+  g.revoke_reason = r[15].c_str();
+  g.task_done_at = Int(r[16]);
+  g.sealed = Bytes(r[17]);
+  return g;
+}
+
 AuditRow ReadAudit(const pqxx::row& r) { return AuditRow{Int(r[0]), Bytes(r[1]), Bytes(r[2])}; }
 
 // ---- connection pool ----------------------------------------------------------------------
@@ -297,8 +320,32 @@ class PgTxn final : public Txn {
         params.push_back(std::get<std::string>(row.cells[i]));
       }
     }
-    return Run(t.name, [&] {
+    TRELLIS_RETURN_IF_ERROR(Run(t.name, [&] {
       return w_.exec_prepared(std::string("import_") + t.name, pqxx::prepare::make_dynamic_params(params));
+    }));
+    // Rows copied with their own sequence numbers: move the sequence past them.
+    if (std::string_view(t.name) == "disclosures") {
+      return Run(t.name, [&] { return w_.exec_prepared("disclosures_sequence"); });
+    }
+    return Status::Ok();
+  }
+  Status InsertGrant(const GrantRow& g) override {
+    return Inserted("grant", [&] {
+      return w_.exec_prepared("insert_grant", g.id, g.kind, g.survivor_id, g.owner_agency_id, g.recipient_agency_id,
+                              g.recipient_user_id, g.categories, g.purpose, g.language, g.effective_at, g.expires_at,
+                              g.created_at, g.created_by, g.revoked_at, g.revoked_by, g.revoke_reason, g.task_done_at,
+                              Blob(g.sealed));
+    });
+  }
+  Status UpdateGrant(const GrantRow& g) override {
+    return Changed("grant", [&] {
+      return w_.exec_prepared("update_grant", g.revoked_at, g.revoked_by, g.revoke_reason, g.task_done_at, g.id);
+    });
+  }
+  Status InsertDisclosure(const DisclosureRow& d) override {
+    return Run("disclosure", [&] {
+      return w_.exec_prepared("insert_disclosure", d.survivor_id, d.record_id, d.at, d.actor_user_id,
+                              d.actor_agency_id, d.action, d.categories, d.basis, d.grant_ids, d.request_id);
     });
   }
 
@@ -420,15 +467,44 @@ class PgStore final : public CaseStore {
       return ReadRecord(r[0]);
     });
   }
+  Result<GrantRow> GetGrant(const std::string& id) override {
+    return Read<GrantRow>("grant", [&](pqxx::read_transaction& t) -> Result<GrantRow> {
+      auto r = t.exec_prepared("get_grant", id);
+      if (r.empty()) return Status::NotFound();
+      return ReadGrant(r[0]);
+    });
+  }
+  Result<std::vector<GrantRow>> ListGrants(const GrantQuery& q) override {
+    return Read<std::vector<GrantRow>>("grant", [&](pqxx::read_transaction& t) {
+      const std::string none;
+      auto res = t.exec_prepared("list_grants", q.survivor_id.has_value(), q.survivor_id.value_or(none),
+                                 q.recipient_agency_id.has_value(), q.recipient_agency_id.value_or(none),
+                                 q.owner_agency_id.has_value(), q.owner_agency_id.value_or(none), q.kind.has_value(),
+                                 q.kind.value_or(none), q.in_force_at, static_cast<int64_t>(q.limit));
+      std::vector<GrantRow> out;
+      for (const auto& row : res) out.push_back(ReadGrant(row));
+      return Result<std::vector<GrantRow>>(std::move(out));
+    });
+  }
+  Result<std::vector<DisclosureRow>> ListDisclosures(const std::string& survivor_id) override {
+    return Read<std::vector<DisclosureRow>>("disclosure", [&](pqxx::read_transaction& t) {
+      std::vector<DisclosureRow> out;
+      for (const auto& r : t.exec_prepared("list_disclosures", survivor_id)) {
+        out.push_back({Int(r[0]), r[1].c_str(), r[2].c_str(), Int(r[3]), r[4].c_str(), r[5].c_str(), r[6].c_str(),
+                       r[7].c_str(), r[8].c_str(), r[9].c_str(), r[10].c_str()});
+      }
+      return Result<std::vector<DisclosureRow>>(std::move(out));
+    });
+  }
   Result<std::vector<StoredRecord>> ListRecords(const ListQuery& q) override {
-    if (q.agency_ids.empty()) return std::vector<StoredRecord>();
+    if (q.agency_ids.empty() && q.survivor_ids.empty()) return std::vector<StoredRecord>();
     return Read<std::vector<StoredRecord>>("record", [&](pqxx::read_transaction& t) {
       const std::string none;
       auto res = t.exec_prepared("list_records", static_cast<int64_t>(q.kind), TextArray(q.agency_ids),
                                  q.after_created, q.after_id, q.updated_since, q.survivor_id.has_value(),
                                  q.survivor_id.value_or(none), q.status.has_value(), q.status.value_or(none),
                                  q.team_member.has_value(), q.team_member ? "\"" + *q.team_member + "\"" : none,
-                                 static_cast<int64_t>(q.limit));
+                                 static_cast<int64_t>(q.limit), TextArray(q.survivor_ids));
       std::vector<StoredRecord> out;
       out.reserve(res.size());
       for (const auto& row : res) out.push_back(ReadRecord(row));

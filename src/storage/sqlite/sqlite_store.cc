@@ -47,7 +47,28 @@ CREATE TABLE audit_log(seq INTEGER PRIMARY KEY, entry BLOB NOT NULL, chain_hash 
 CREATE TABLE audit_checkpoints(seq INTEGER PRIMARY KEY, chain_hash BLOB NOT NULL, signature BLOB NOT NULL,
   signed_at INTEGER NOT NULL);
 )sql",
+    // 2: consent — releases, break-glass grants and compelled disclosures; accounting of disclosures
+    R"sql(
+CREATE TABLE grants(
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, survivor_id TEXT NOT NULL, owner_agency_id TEXT NOT NULL,
+  recipient_agency_id TEXT NOT NULL, recipient_user_id TEXT NOT NULL, categories TEXT NOT NULL,
+  purpose TEXT NOT NULL, language TEXT NOT NULL, effective_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, created_by TEXT NOT NULL, revoked_at INTEGER NOT NULL, revoked_by TEXT NOT NULL,
+  revoke_reason TEXT NOT NULL, task_done_at INTEGER NOT NULL, sealed BLOB NOT NULL);
+CREATE INDEX grants_survivor ON grants(survivor_id);
+CREATE INDEX grants_recipient ON grants(recipient_agency_id, expires_at);
+CREATE INDEX grants_owner ON grants(owner_agency_id, kind);
+CREATE TABLE disclosures(
+  seq INTEGER PRIMARY KEY, survivor_id TEXT NOT NULL, record_id TEXT NOT NULL, at INTEGER NOT NULL,
+  actor_user_id TEXT NOT NULL, actor_agency_id TEXT NOT NULL, action TEXT NOT NULL, categories TEXT NOT NULL,
+  basis TEXT NOT NULL, grant_ids TEXT NOT NULL, request_id TEXT NOT NULL);
+CREATE INDEX disclosures_survivor ON disclosures(survivor_id, seq);
+)sql",
 };
+
+constexpr char kGrantCols[] =
+    "id, kind, survivor_id, owner_agency_id, recipient_agency_id, recipient_user_id, categories, purpose, language,"
+    " effective_at, expires_at, created_at, created_by, revoked_at, revoked_by, revoke_reason, task_done_at, sealed";
 
 // A connection with its prepared-statement cache (statements are prepared once per connection).
 struct Conn {
@@ -302,6 +323,27 @@ class SqliteTxn final : public Txn {
     }
     return s.Done(t.name);
   }
+  Status InsertGrant(const GrantRow& g) override {
+    Stmt s(c_, std::string("INSERT INTO grants(") + kGrantCols + ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    return s.Bind(1, g.id).Bind(2, g.kind).Bind(3, g.survivor_id).Bind(4, g.owner_agency_id)
+        .Bind(5, g.recipient_agency_id).Bind(6, g.recipient_user_id).Bind(7, g.categories).Bind(8, g.purpose)
+        .Bind(9, g.language).Bind(10, g.effective_at).Bind(11, g.expires_at).Bind(12, g.created_at)
+        .Bind(13, g.created_by).Bind(14, g.revoked_at).Bind(15, g.revoked_by).Bind(16, g.revoke_reason)
+        .Bind(17, g.task_done_at).BindBlob(18, g.sealed).Done("grant");
+  }
+  Status UpdateGrant(const GrantRow& g) override {
+    Stmt s(c_, "UPDATE grants SET revoked_at=?, revoked_by=?, revoke_reason=?, task_done_at=? WHERE id=?");
+    TRELLIS_RETURN_IF_ERROR(s.Bind(1, g.revoked_at).Bind(2, g.revoked_by).Bind(3, g.revoke_reason)
+                                .Bind(4, g.task_done_at).Bind(5, g.id).Done("grant"));
+    return Changed();
+  }
+  Status InsertDisclosure(const DisclosureRow& d) override {
+    Stmt s(c_, "INSERT INTO disclosures(survivor_id, record_id, at, actor_user_id, actor_agency_id, action,"
+                " categories, basis, grant_ids, request_id) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    return s.Bind(1, d.survivor_id).Bind(2, d.record_id).Bind(3, d.at).Bind(4, d.actor_user_id)
+        .Bind(5, d.actor_agency_id).Bind(6, d.action).Bind(7, d.categories).Bind(8, d.basis).Bind(9, d.grant_ids)
+        .Bind(10, d.request_id).Done("disclosure");
+  }
 
  private:
   Status Changed() { return sqlite3_changes(c_.db) > 0 ? Status::Ok() : Status::NotFound(); }
@@ -434,9 +476,16 @@ class SqliteStore final : public CaseStore {
   Result<std::vector<StoredRecord>> ListRecords(const ListQuery& q) override {
     return WithReader<std::vector<StoredRecord>>([&](Conn& db) -> Result<std::vector<StoredRecord>> {
       std::vector<StoredRecord> out;
-      if (q.agency_ids.empty()) return out;
-      std::string sql = std::string("SELECT ") + kRecordCols + " FROM records WHERE kind=?1 AND agency_id IN (";
+      if (q.agency_ids.empty() && q.survivor_ids.empty()) return out;
+      const int first_survivor = 10 + static_cast<int>(q.agency_ids.size());
+      std::string sql = std::string("SELECT ") + kRecordCols + " FROM records WHERE kind=?1 AND (agency_id IN (";
       for (size_t i = 0; i < q.agency_ids.size(); ++i) sql += (i ? ",?" : "?") + std::to_string(10 + i);
+      sql += ")";
+      if (!q.survivor_ids.empty()) {
+        sql += " OR survivor_id IN (";
+        for (size_t i = 0; i < q.survivor_ids.size(); ++i) sql += (i ? ",?" : "?") + std::to_string(first_survivor + i);
+        sql += ")";
+      }
       sql += ") AND (created_at > ?2 OR (created_at = ?2 AND id > ?3)) AND updated_at >= ?4";
       if (q.survivor_id) sql += " AND survivor_id = ?5";
       if (q.status) sql += " AND status = ?6";
@@ -450,6 +499,7 @@ class SqliteStore final : public CaseStore {
       if (q.team_member) s.Bind(7, "\"" + *q.team_member + "\"");
       s.Bind(8, static_cast<int64_t>(q.limit));
       for (size_t i = 0; i < q.agency_ids.size(); ++i) s.Bind(static_cast<int>(10 + i), q.agency_ids[i]);
+      for (size_t i = 0; i < q.survivor_ids.size(); ++i) s.Bind(static_cast<int>(first_survivor + i), q.survivor_ids[i]);
       while (s.Step() == SQLITE_ROW) out.push_back(ReadRecord(s));
       return out;
     });
@@ -485,6 +535,50 @@ class SqliteStore final : public CaseStore {
       s.Bind(1, key);
       if (s.Step() != SQLITE_ROW) return std::optional<std::string>();
       return std::optional<std::string>(s.Text(0));
+    });
+  }
+
+  Result<GrantRow> GetGrant(const std::string& id) override {
+    return WithReader<GrantRow>([&](Conn& db) -> Result<GrantRow> {
+      Stmt s(db, std::string("SELECT ") + kGrantCols + " FROM grants WHERE id=?");
+      s.Bind(1, id);
+      if (s.Step() != SQLITE_ROW) return Status::NotFound();
+      return ReadGrant(s);
+    });
+  }
+  Result<std::vector<GrantRow>> ListGrants(const GrantQuery& q) override {
+    return WithReader<std::vector<GrantRow>>([&](Conn& db) -> Result<std::vector<GrantRow>> {
+      std::string sql = std::string("SELECT ") + kGrantCols + " FROM grants WHERE 1=1";
+      if (q.survivor_id) sql += " AND survivor_id=?1";
+      if (q.recipient_agency_id) sql += " AND recipient_agency_id=?2";
+      if (q.owner_agency_id) sql += " AND owner_agency_id=?3";
+      if (q.kind) sql += " AND kind=?4";
+      if (q.in_force_at > 0) sql += " AND revoked_at=0 AND effective_at<=?5 AND expires_at>?5";
+      sql += " ORDER BY created_at DESC, id LIMIT ?6";
+      Stmt s(db, sql);
+      if (!s.ok()) return Status::Internal("grant query failed to prepare");
+      if (q.survivor_id) s.Bind(1, *q.survivor_id);
+      if (q.recipient_agency_id) s.Bind(2, *q.recipient_agency_id);
+      if (q.owner_agency_id) s.Bind(3, *q.owner_agency_id);
+      if (q.kind) s.Bind(4, *q.kind);
+      if (q.in_force_at > 0) s.Bind(5, q.in_force_at);
+      s.Bind(6, static_cast<int64_t>(q.limit));
+      std::vector<GrantRow> out;
+      while (s.Step() == SQLITE_ROW) out.push_back(ReadGrant(s));
+      return out;
+    });
+  }
+  Result<std::vector<DisclosureRow>> ListDisclosures(const std::string& survivor_id) override {
+    return WithReader<std::vector<DisclosureRow>>([&](Conn& db) -> Result<std::vector<DisclosureRow>> {
+      Stmt s(db, "SELECT seq, survivor_id, record_id, at, actor_user_id, actor_agency_id, action, categories, basis,"
+                 " grant_ids, request_id FROM disclosures WHERE survivor_id=? ORDER BY seq");
+      s.Bind(1, survivor_id);
+      std::vector<DisclosureRow> out;
+      while (s.Step() == SQLITE_ROW) {
+        out.push_back({s.Int(0), s.Text(1), s.Text(2), s.Int(3), s.Text(4), s.Text(5), s.Text(6), s.Text(7),
+                       s.Text(8), s.Text(9), s.Text(10)});
+      }
+      return out;
     });
   }
 
@@ -595,6 +689,28 @@ class SqliteStore final : public CaseStore {
   }
 
  private:
+  static GrantRow ReadGrant(Stmt& s) {
+    GrantRow g;
+    g.id = s.Text(0);
+    g.kind = s.Text(1);
+    g.survivor_id = s.Text(2);
+    g.owner_agency_id = s.Text(3);
+    g.recipient_agency_id = s.Text(4);
+    g.recipient_user_id = s.Text(5);
+    g.categories = s.Text(6);
+    g.purpose = s.Text(7);
+    g.language = s.Text(8);
+    g.effective_at = s.Int(9);
+    g.expires_at = s.Int(10);
+    g.created_at = s.Int(11);
+    g.created_by = s.Text(12);
+    g.revoked_at = s.Int(13);
+    g.revoked_by = s.Text(14);
+    g.revoke_reason = s.Text(15);
+    g.task_done_at = s.Int(16);
+    g.sealed = s.Text(17);
+    return g;
+  }
   static domain::Agency ReadAgency(Stmt& s) {
     domain::Agency a{s.Text(0), s.Text(1)};
     auto k = domain::ParseAgencyKind(s.Text(2));
