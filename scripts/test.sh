@@ -11,5 +11,6 @@ python3 tools/check_layers.py
 # ctest above; here they run against a throw-away server (started and stopped by the script).
 TRELLIS_BIN=build/trellis ./scripts/with-postgres.sh ./build/trellis_tests \
   --gtest_filter='*/Postgres:MultiServer.*' --gtest_brief=1
+TRELLIS_BIN=build/trellis ./scripts/with-postgres.sh tests/pg/backup_restore.sh
 ./scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
 SCREENSHOT_DIR= TRELLIS_BIN=build/trellis tests/ui/run.sh
