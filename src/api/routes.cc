@@ -503,6 +503,13 @@ struct Router::Impl {
       r.body = *out;
       return r;
     });
+    Add("GET", "/api/v1/agencies", true, [this](const HttpRequest&, const app::Principal* p, auto&) {
+      auto list = app.ListAgencies(*p);
+      if (!list.ok()) return Error(list.status());
+      json items = json::array();
+      for (const auto& a : *list) items.push_back({{"id", a.id}, {"name", a.name}, {"kind", domain::AgencyKindName(a.kind)}});
+      return JsonResponse(200, {{"items", items}});
+    });
     Add("GET", "/api/v1/audit", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
       int64_t before = 0;
       int limit = 50;
@@ -613,6 +620,7 @@ const std::vector<std::string>& RouteTable() {
       "POST /api/v1/survivors",      "GET /api/v1/survivors/{id}",    "PATCH /api/v1/survivors/{id}",
       "GET /api/v1/cases",           "POST /api/v1/cases",            "GET /api/v1/cases/{id}",
       "PATCH /api/v1/cases/{id}",    "DELETE /api/v1/survivors/{id}", "GET /api/v1/audit",
+      "GET /api/v1/agencies",
       "GET /api/v1/cases/{id}/screening",
       "POST /api/v1/releases",       "GET /api/v1/survivors/{id}/releases", "POST /api/v1/releases/{id}/revoke",
       "GET /api/v1/releases/{id}/document", "GET /api/v1/shared", "POST /api/v1/break-glass",

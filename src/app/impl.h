@@ -93,6 +93,10 @@ policy::Resource ResourceOf(const storage::StoredRecord& s);
 policy::Decision DecideRecord(const policy::Subject& subject, policy::Action action, const storage::StoredRecord& s,
                               int64_t now, const std::vector<policy::Grant>& grants);
 
+// Strips, for a reader of another agency, what a release does not share: the names of withheld
+// fields and the owning agency's team.
+void ForeignView(const Principal& p, RecordView* v);
+
 // A pseudonymous case number such as "TR-7K2M-9QXD": random, never derived from a name.
 std::string NewCaseNumber();
 

@@ -155,6 +155,14 @@ Result<RecordView> OpenRecord(const storage::StoredRecord& s, const crypto::Key3
   return v;
 }
 
+void ForeignView(const Principal& p, RecordView* v) {
+  // Another agency learns only what was released: not which other fields hold data, nor who
+  // works the case.
+  if (v->record.agency_id == p.user.agency_id) return;
+  v->redacted.clear();
+  v->record.team.clear();
+}
+
 std::string CategoriesOf(const RecordView& v) {
   std::vector<std::string> cats;
   for (const auto& [name, _] : v.record.fields) {
@@ -240,6 +248,7 @@ Result<RecordView> App::Get(const Principal& p, RecordKind kind, const std::stri
     key = std::move(k).value();
   }
   TRELLIS_ASSIGN_OR_RETURN(RecordView v, OpenRecord(*stored, key ? &*key : nullptr, d));
+  ForeignView(p, &v);
   if (d.disclosure) {
     TRELLIS_RETURN_IF_ERROR(impl_->RecordDisclosures(p, action, {{&v, &d}}, request_id));
     return v;
@@ -340,6 +349,7 @@ Result<ListPage> App::List(const Principal& p, const ListRequest& req, const std
       key = std::move(k).value();
     }
     auto v = OpenRecord(s, key ? &*key : nullptr, d);
+    if (v.ok()) ForeignView(p, &v.value());
     if (!v.ok()) return v.status();
     ids += (ids.empty() ? "" : ",") + s.id;
     page.items.push_back(std::move(v).value());

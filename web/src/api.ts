@@ -104,6 +104,39 @@ export interface AuditEntry {
   detail: string;
 }
 
+export interface Agency {
+  id: string;
+  name: string;
+  kind: string;
+}
+
+export interface Grant {
+  id: string;
+  kind: 'release' | 'break_glass' | 'compelled';
+  survivor_id: string;
+  recipient_agency_id: string;
+  categories: string[];
+  purpose: string;
+  language: string;
+  effective_at: string;
+  expires_at: string;
+  created_at: string;
+  status: string;
+  signers: { relationship: string; name: string }[];
+  revoke_reason?: string;
+}
+
+export interface Disclosure {
+  seq: number;
+  time: string;
+  record_id: string;
+  actor: string;
+  agency_id: string;
+  action: string;
+  categories: string[];
+  basis: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -210,6 +243,16 @@ export const api = {
     request<RecordView>('POST', '/api/v1/cases', { survivor_id, fields }),
   updateCase: (id: string, version: number, fields: Record<string, FieldValue | null>) =>
     request<RecordView>('PATCH', `/api/v1/cases/${encodeURIComponent(id)}`, { version, fields }),
+  agencies: () => request<{ items: Agency[] }>('GET', '/api/v1/agencies').then((r) => r.items),
+  releases: (survivorId: string) =>
+    request<{ items: Grant[] }>('GET', `/api/v1/survivors/${encodeURIComponent(survivorId)}/releases`).then((r) => r.items),
+  createRelease: (body: Record<string, unknown>) => request<Grant>('POST', '/api/v1/releases', body),
+  revokeRelease: (id: string, reason: string) =>
+    request<Grant>('POST', `/api/v1/releases/${encodeURIComponent(id)}/revoke`, { reason }),
+  disclosures: (survivorId: string) =>
+    request<{ items: Disclosure[] }>('GET', `/api/v1/survivors/${encodeURIComponent(survivorId)}/disclosures`).then(
+      (r) => r.items,
+    ),
   screening: (id: string, lang: string) =>
     request<Screening>('GET', `/api/v1/cases/${encodeURIComponent(id)}/screening${qs({ lang })}`),
   audit: (p: { limit?: number; before?: number }) =>

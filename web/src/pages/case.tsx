@@ -47,14 +47,16 @@ export function CasePage() {
             </p>
           )}
         </div>
-        {s.state === 'ok' && can.workCases(session.user) && (
+        {s.state === 'ok' && (
           <div class="page-actions">
             <a class="button" href={`/survivors/${encodeURIComponent(s.record.survivor_id ?? '')}`}>
               {t('case.openSurvivor')}
             </a>
-            <a class="button primary" href={`/cases/${encodeURIComponent(s.record.id)}/edit`}>
-              {t('common.edit')}
-            </a>
+            {can.workCases(session.user) && (
+              <a class="button primary" href={`/cases/${encodeURIComponent(s.record.id)}/edit`}>
+                {t('common.edit')}
+              </a>
+            )}
           </div>
         )}
       </div>

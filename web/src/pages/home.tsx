@@ -67,11 +67,20 @@ function UsersSection() {
   );
 }
 
+/** What other agencies released to this one; re-checked on demand (releases come and go). */
 export function SharedSection() {
+  const [round, setRound] = useState(0);
+  return <SharedList key={round} onRefresh={() => setRound(round + 1)} />;
+}
+
+function SharedList({ onRefresh }: { onRefresh: () => void }) {
   const s = useLoad(() => api.cases({ limit: 50 }).then((p) => p.items));
   return (
     <section class="card" aria-labelledby="shared-h" data-testid="shared">
-      <h2 id="shared-h">{t('shared.heading')}</h2>
+      <div class="section-head">
+        <h2 id="shared-h">{t('shared.heading')}</h2>
+        <button class="button" type="button" onClick={onRefresh} data-testid="shared-refresh">{t('shared.refresh')}</button>
+      </div>
       <p class="hint">{t('home.leIntro')}</p>
       {s.state === 'loading' && <Loading />}
       {s.state === 'error' && <ErrorNote>{t('common.error')}</ErrorNote>}

@@ -7,6 +7,7 @@ import { FieldList, groupByCategory, SURVIVOR_SECTIONS } from '../components/fie
 import { RecordForm } from '../components/recordform';
 import { formatDateTime, t } from '../i18n';
 import { can, fieldsOf, getSession } from '../session';
+import { ReleasesPanel } from '../components/releases';
 import { NotAllowed } from './notfound';
 import { SurvivorName } from './survivors';
 
@@ -71,7 +72,9 @@ export function SurvivorPage() {
   const { params } = useRoute();
   const session = getSession()!;
   const [s] = useRecord('survivor', params.id);
-  if (!can.workCases(session.user)) return <NotAllowed />;
+  // Law enforcement reads what a release shares with its agency; case roles work the record.
+  const works = can.workCases(session.user);
+  if (!works && !can.seeShared(session.user)) return <NotAllowed />;
   return (
     <>
       <div class="page-head">
@@ -84,7 +87,7 @@ export function SurvivorPage() {
             </p>
           )}
         </div>
-        {s.state === 'ok' && (
+        {s.state === 'ok' && works && (
           <div class="page-actions">
             <a class="button" href={`/survivors/${encodeURIComponent(s.record.id)}/edit`}>
               {t('common.edit')}
@@ -96,14 +99,19 @@ export function SurvivorPage() {
       {s.state === 'ok' && (
         <>
           <div class="sections">
-            {groupByCategory(fieldsOf(session, 'survivor'), SURVIVOR_SECTIONS).map(([cat, specs]) => (
+            {groupByCategory(
+              // A partner agency sees only what was released to it: no empty sections for the rest.
+              fieldsOf(session, 'survivor').filter((f) => works || f.name in s.record.fields),
+              SURVIVOR_SECTIONS,
+            ).map(([cat, specs]) => (
               <section class="card" key={cat} aria-labelledby={`sec-${cat}`} data-testid={`section-${cat}`}>
                 <h2 id={`sec-${cat}`}>{t(`category.${cat}`)}</h2>
                 <FieldList record={s.record} specs={specs} />
               </section>
             ))}
           </div>
-          <SurvivorCases survivorId={s.record.id} />
+          {works && <SurvivorCases survivorId={s.record.id} />}
+          {works && <ReleasesPanel survivorId={s.record.id} />}
         </>
       )}
     </>
