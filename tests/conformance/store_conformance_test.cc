@@ -302,6 +302,66 @@ TEST_P(StoreTest, CopyStoreMovesEveryRowExactly) {
   EXPECT_EQ(Dump(**copy), source);
 }
 
+// Consent rows: grants (releases, break-glass, compelled) and the accounting of disclosures,
+// and lists that include records released to an agency (ListQuery::survivor_ids).
+TEST_P(StoreTest, GrantsDisclosuresAndReleasedRecordsInLists) {
+  GrantRow g;
+  g.id = "g_1";
+  g.kind = "release";
+  g.survivor_id = "s_1";
+  g.owner_agency_id = "a_1";
+  g.recipient_agency_id = "a_2";
+  g.categories = "trafficking_history,case_workflow";
+  g.purpose = "investigation";
+  g.language = "es";
+  g.effective_at = 100;
+  g.expires_at = 1'900'000'000'000'000;  // micros, past 32 bits
+  g.created_at = 100;
+  g.created_by = "u_1";
+  g.sealed = std::string("\x01\x00\xfe", 3);
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertGrant(g); }).ok());
+  EXPECT_EQ(store_->Write([&](Txn& t) { return t.InsertGrant(g); }).code(), Code::kAlreadyExists);
+  auto got = store_->GetGrant("g_1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->sealed, g.sealed);
+  EXPECT_EQ(got->expires_at, g.expires_at);
+  GrantQuery q;
+  q.recipient_agency_id = "a_2";
+  q.in_force_at = 1'800'000'000'000'000;
+  EXPECT_EQ(store_->ListGrants(q)->size(), 1u);
+  q.in_force_at = 1'950'000'000'000'000;  // past expiry
+  EXPECT_EQ(store_->ListGrants(q)->size(), 0u);
+  g.revoked_at = 200;
+  g.revoked_by = "u_1";
+  g.revoke_reason = "survivor_request";
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.UpdateGrant(g); }).ok());
+  q.in_force_at = 1'800'000'000'000'000;
+  EXPECT_EQ(store_->ListGrants(q)->size(), 0u);  // revoked: not in force
+  GrantRow missing = g;
+  missing.id = "g_missing";
+  EXPECT_EQ(store_->Write([&](Txn& t) { return t.UpdateGrant(missing); }).code(), Code::kNotFound);
+
+  for (int i = 0; i < 3; ++i) {
+    DisclosureRow d{0, "s_1", "c_1", 300 + i, "u_9", "a_2", "read", "trafficking_history", "release", "g_1", "r"};
+    ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertDisclosure(d); }).ok());
+  }
+  auto ds = store_->ListDisclosures("s_1");
+  ASSERT_TRUE(ds.ok());
+  ASSERT_EQ(ds->size(), 3u);
+  EXPECT_LT((*ds)[0].seq, (*ds)[2].seq);
+  EXPECT_EQ((*ds)[2].at, 302);
+
+  // A record of agency a_1 is listed for a_2 only through survivor_ids.
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertRecord(MakeCase("c_1", "a_1", 5)); }).ok());
+  ListQuery lq;
+  lq.agency_ids = {"a_2"};
+  EXPECT_TRUE(store_->ListRecords(lq)->empty());
+  lq.survivor_ids = {"s_1"};
+  EXPECT_EQ(store_->ListRecords(lq)->size(), 1u);
+  lq.agency_ids = {};
+  EXPECT_EQ(store_->ListRecords(lq)->size(), 1u);
+}
+
 TEST_P(StoreTest, ReopenKeepsDataAndSchema) {
   ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertRecord(MakeCase("c_1", "a_1", 1)); }).ok());
   store_.reset();

@@ -83,7 +83,7 @@ TEST_F(MultiServer, AcknowledgedWritesSurviveSigkillOfEitherServer) {
   std::mt19937 rng(4242);
   std::vector<std::pair<std::string, std::string>> acknowledged;  // id, first name
   std::mutex mu;
-  const int kRounds = 12;
+  const int kRounds = 25;  // as the foundation's crash test: at least 25 SIGKILLs
   for (int round = 0; round < kRounds; ++round) {
     ServerProcess servers[2];
     ASSERT_TRUE(Start(servers[0], "a.log")) << "round " << round;
