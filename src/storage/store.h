@@ -207,8 +207,9 @@ class CaseStore {
   virtual Result<std::vector<StoredRecord>> ListRecords(const ListQuery& q) = 0;
   virtual Result<int64_t> CountRecords(domain::RecordKind kind, const std::vector<std::string>& agency_ids) = 0;
   // Every record in (created_at, id) order, for export.
-  virtual Status ForEachRecord(domain::RecordKind kind, const std::vector<std::string>& agency_ids,
-                               const std::function<Status(const StoredRecord&)>& fn) = 0;
+  // (Implemented once, in store.cc, by keyset paging over ListRecords.)
+  Status ForEachRecord(domain::RecordKind kind, const std::vector<std::string>& agency_ids,
+                       const std::function<Status(const StoredRecord&)>& fn);
   virtual Result<std::optional<std::string>> GetMeta(const std::string& key) = 0;
   // Grants: by id (kNotFound), or every grant matching all the set filters of `q`, newest
   // first, at most q.limit. One indexed query (survivor, recipient or owner).

@@ -517,20 +517,6 @@ class PgStore final : public CaseStore {
       return Result<int64_t>(Int(t.exec_prepared("count_records", static_cast<int64_t>(kind), TextArray(agency_ids))[0][0]));
     });
   }
-  Status ForEachRecord(RecordKind kind, const std::vector<std::string>& agency_ids,
-                       const std::function<Status(const StoredRecord&)>& fn) override {
-    ListQuery q;
-    q.kind = kind;
-    q.agency_ids = agency_ids;
-    q.limit = 1000;
-    while (true) {
-      TRELLIS_ASSIGN_OR_RETURN(auto page, ListRecords(q));
-      for (const auto& r : page) TRELLIS_RETURN_IF_ERROR(fn(r));
-      if (page.size() < static_cast<size_t>(q.limit)) return Status::Ok();
-      q.after_created = page.back().created_at;
-      q.after_id = page.back().id;
-    }
-  }
   Result<std::optional<std::string>> GetMeta(const std::string& key) override {
     return Read<std::optional<std::string>>("meta", [&](pqxx::read_transaction& t) {
       auto r = t.exec_prepared("get_meta", key);

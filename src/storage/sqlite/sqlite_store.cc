@@ -515,20 +515,6 @@ class SqliteStore final : public CaseStore {
       return total;
     });
   }
-  Status ForEachRecord(RecordKind kind, const std::vector<std::string>& agency_ids,
-                       const std::function<Status(const StoredRecord&)>& fn) override {
-    ListQuery q;
-    q.kind = kind;
-    q.agency_ids = agency_ids;
-    q.limit = 1000;
-    while (true) {
-      TRELLIS_ASSIGN_OR_RETURN(auto page, ListRecords(q));
-      for (const auto& r : page) TRELLIS_RETURN_IF_ERROR(fn(r));
-      if (page.size() < static_cast<size_t>(q.limit)) return Status::Ok();
-      q.after_created = page.back().created_at;
-      q.after_id = page.back().id;
-    }
-  }
   Result<std::optional<std::string>> GetMeta(const std::string& key) override {
     return WithReader<std::optional<std::string>>([&](Conn& db) -> Result<std::optional<std::string>> {
       Stmt s(db, "SELECT value FROM meta WHERE key=?");
