@@ -15,18 +15,12 @@ using json = nlohmann::json;
 class ApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    data_ = dir_->path + "/data";
-    ASSERT_EQ(RunTrellis({"init", "--data", data_}), 0);
-    ASSERT_EQ(RunTrellis({"demo", "--data", data_, "--cases", "12", "--seed", "7"}), 0);
-    server_ = new ServerProcess();
-    ASSERT_TRUE(server_->Start(data_, dir_->path + "/server.log"));
+    demo_ = new DemoServer();
+    ASSERT_TRUE(demo_->Start(12, 7));
+    data_ = demo_->data;
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-  }
-  int port() const { return server_->port(); }
+  static void TearDownTestSuite() { delete demo_; }
+  int port() const { return demo_->port(); }
   std::string AnyCaseId(const Session& s) {
     auto r = Http(port(), "GET", "/api/v1/cases?limit=1", "", s.Headers(false));
     return json::parse(r.body)["items"][0]["id"].get<std::string>();
@@ -51,13 +45,11 @@ class ApiTest : public ::testing::Test {
     EXPECT_TRUE(j["error"]["message"].is_string());
   }
 
-  static TempDir* dir_;
+  static DemoServer* demo_;
   static std::string data_;
-  static ServerProcess* server_;
 };
-TempDir* ApiTest::dir_ = nullptr;
+DemoServer* ApiTest::demo_ = nullptr;
 std::string ApiTest::data_;
-ServerProcess* ApiTest::server_ = nullptr;
 
 // S10: the security headers on every route, authenticated or not, success or error.
 TEST_F(ApiTest, SecurityHeadersOnEveryResponse) {

@@ -16,18 +16,12 @@ using json = nlohmann::json;
 class ConsentApiTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    data_ = dir_->path + "/data";
-    ASSERT_EQ(RunTrellis({"init", "--data", data_}), 0);
-    ASSERT_EQ(RunTrellis({"demo", "--data", data_, "--cases", "4", "--seed", "3"}), 0);
-    server_ = new ServerProcess();
-    ASSERT_TRUE(server_->Start(data_, dir_->path + "/server.log"));
+    demo_ = new DemoServer();
+    ASSERT_TRUE(demo_->Start(4, 3));
+    data_ = demo_->data;
   }
-  static void TearDownTestSuite() {
-    delete server_;
-    delete dir_;
-  }
-  int port() const { return server_->port(); }
+  static void TearDownTestSuite() { delete demo_; }
+  int port() const { return demo_->port(); }
   static std::map<std::string, std::string> Comparable(std::map<std::string, std::string> h) {
     h.erase("x-request-id");
     h.erase("date");
@@ -36,13 +30,11 @@ class ConsentApiTest : public ::testing::Test {
   std::string LeAgency(const Session& le) {
     return json::parse(Http(port(), "GET", "/api/v1/me", "", le.Headers(false)).body)["agency_id"];
   }
-  static TempDir* dir_;
+  static DemoServer* demo_;
   static std::string data_;
-  static ServerProcess* server_;
 };
-TempDir* ConsentApiTest::dir_ = nullptr;
+DemoServer* ConsentApiTest::demo_ = nullptr;
 std::string ConsentApiTest::data_;
-ServerProcess* ConsentApiTest::server_ = nullptr;
 
 TEST_F(ConsentApiTest, MatrixOverHttp) {
   Session adv = Login(port(), "advocate");

@@ -114,6 +114,13 @@ void ServerProcess::Kill(int sig) {
   pid_ = -1;
 }
 
+bool DemoServer::Start(int cases, int seed) {
+  data = dir.path + "/data";
+  return RunTrellis({"init", "--data", data}) == 0 &&
+         RunTrellis({"demo", "--data", data, "--cases", std::to_string(cases), "--seed", std::to_string(seed)}) == 0 &&
+         server.Start(data, dir.path + "/server.log");
+}
+
 HttpResult Http(int port, const std::string& method, const std::string& target, const std::string& body,
                 const std::map<std::string, std::string>& headers) {
   HttpResult out;

@@ -38,6 +38,16 @@ class ServerProcess {
   int port_ = 0;
 };
 
+// A demo store (init + demo) served by one `trellis serve`, for a whole test suite.
+struct DemoServer {
+  // Returns false (and the caller fails) when the store or the server cannot be set up.
+  bool Start(int cases, int seed);
+  int port() const { return server.port(); }
+  TempDir dir;
+  std::string data;
+  ServerProcess server;
+};
+
 struct HttpResult {
   int status = 0;  // 0: the connection failed
   std::map<std::string, std::string> headers;  // lower-case names; repeated headers joined by "\n"

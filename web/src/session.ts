@@ -1,5 +1,5 @@
+import { useRerenderOn } from './subscribe';
 // In-memory session state (user, field table). Nothing here is ever written to storage.
-import { useEffect, useState } from 'preact/hooks';
 import { api, forgetSession, type FieldSpec, type User } from './api';
 
 export interface Session {
@@ -50,14 +50,7 @@ export function clearSession(reason: EndReason): void {
 }
 
 export function useSession(): Session | null {
-  const [, force] = useState(0);
-  useEffect(() => {
-    const l = () => force((n) => n + 1);
-    listeners.add(l);
-    return () => {
-      listeners.delete(l);
-    };
-  }, []);
+  useRerenderOn(listeners);
   return session;
 }
 

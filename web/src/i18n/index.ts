@@ -1,6 +1,6 @@
+import { useRerenderOn } from '../subscribe';
 // Message catalogs and locale-aware formatting. Every visible string goes through t();
 // the language preference (not sensitive) is the only thing the app keeps in localStorage.
-import { useEffect, useState } from 'preact/hooks';
 import en from './en.json';
 import es from './es.json';
 
@@ -42,14 +42,7 @@ export function setLang(next: Lang): void {
 
 /** Re-renders the calling component when the language changes. */
 export function useLang(): Lang {
-  const [, force] = useState(0);
-  useEffect(() => {
-    const l = () => force((n) => n + 1);
-    listeners.add(l);
-    return () => {
-      listeners.delete(l);
-    };
-  }, []);
+  useRerenderOn(listeners);
   return current;
 }
 

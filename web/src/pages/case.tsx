@@ -3,6 +3,7 @@ import { api, type FieldSpec, type RecordView } from '../api';
 import { StatusBadge } from '../components/casetable';
 import { ErrorNote, usePageTitle } from '../components/common';
 import { CASE_SECTIONS, FieldList, groupByCategory } from '../components/fieldview';
+import { RecordEditPage } from '../components/recordedit';
 import { RecordForm } from '../components/recordform';
 import { ScreeningPanel } from '../components/screening';
 import { formatDateTime, t } from '../i18n';
@@ -106,31 +107,5 @@ export function CaseNewPage() {
 }
 
 export function CaseEditPage() {
-  usePageTitle('title.caseEdit');
-  const { params } = useRoute();
-  const { route } = useLocation();
-  const session = getSession()!;
-  const [s, reload] = useRecord('case', params.id);
-  if (!can.workCases(session.user)) return <NotAllowed />;
-  const back = `/cases/${encodeURIComponent(params.id)}`;
-  return (
-    <>
-      <h1>{t('title.caseEdit')}</h1>
-      <RecordStateNote s={s} />
-      {s.state === 'ok' && (
-        <RecordForm
-          key={`${s.record.id}@${s.record.version}`}
-          specs={visibleCaseFields(session, s.record, true)}
-          sections={CASE_SECTIONS}
-          record={s.record}
-          onSave={async (fields, version) => {
-            await api.updateCase(s.record.id, version!, fields);
-            route(back, true);
-          }}
-          onCancel={() => route(back, true)}
-          onReload={reload}
-        />
-      )}
-    </>
-  );
+  return <RecordEditPage kind="case" sections={CASE_SECTIONS} specsOf={(session, record) => visibleCaseFields(session, record, true)} />;
 }

@@ -4,6 +4,7 @@ import { api, ApiError, type RecordView } from '../api';
 import { CaseTable } from '../components/casetable';
 import { EmptyState, ErrorNote, Loading, useAsyncEffect, usePageTitle } from '../components/common';
 import { FieldList, groupByCategory, SURVIVOR_SECTIONS } from '../components/fieldview';
+import { RecordEditPage } from '../components/recordedit';
 import { RecordForm } from '../components/recordform';
 import { formatDateTime, t } from '../i18n';
 import { can, fieldsOf, getSession } from '../session';
@@ -140,31 +141,5 @@ export function SurvivorNewPage() {
 }
 
 export function SurvivorEditPage() {
-  usePageTitle('title.survivorEdit');
-  const { params } = useRoute();
-  const { route } = useLocation();
-  const session = getSession()!;
-  const [s, reload] = useRecord('survivor', params.id);
-  if (!can.workCases(session.user)) return <NotAllowed />;
-  const back = `/survivors/${encodeURIComponent(params.id)}`;
-  return (
-    <>
-      <h1>{t('title.survivorEdit')}</h1>
-      <RecordStateNote s={s} />
-      {s.state === 'ok' && (
-        <RecordForm
-          key={`${s.record.id}@${s.record.version}`}
-          specs={fieldsOf(session, 'survivor')}
-          sections={SURVIVOR_SECTIONS}
-          record={s.record}
-          onSave={async (fields, version) => {
-            await api.updateSurvivor(s.record.id, version!, fields);
-            route(back, true);
-          }}
-          onCancel={() => route(back, true)}
-          onReload={reload}
-        />
-      )}
-    </>
-  );
+  return <RecordEditPage kind="survivor" sections={SURVIVOR_SECTIONS} specsOf={(session) => fieldsOf(session, 'survivor')} />;
 }
