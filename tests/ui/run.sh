@@ -44,5 +44,9 @@ done
 [ -n "$base" ] || { echo "ui: the server did not start" >&2; cat "$data/server.log" >&2; exit 1; }
 
 cd "$here"
+# Arguments name test files to run (e.g. consent.test.mjs); none: every *.test.mjs.
+files=()
+for f in "$@"; do case "$f" in /*) files+=("$f") ;; *) files+=("$here/$(basename "$f")") ;; esac; done
+[ ${#files[@]} -gt 0 ] || files=("$here"/*.test.mjs)
 TRELLIS_BASE_URL="$base" SCREENSHOT_DIR="${SCREENSHOT_DIR-$repo/docs/screenshots}" \
-  node --test --test-concurrency=1 --test-timeout=120000 "$here"/*.test.mjs
+  node --test --test-concurrency=1 --test-timeout=120000 "${files[@]}"
