@@ -47,6 +47,8 @@ fi
 
 log "1/3 GET one case over HTTP"
 CASES=$CASES_HTTP DURATION=$DURATION_HTTP "$BENCH_DIR/http_get.sh" "$WORK" "$RESULTS"
+log "1b/3 GET one case through a cross-agency release (same run: the same cases same-agency)"
+CASES=$CASES_HTTP DURATION=$DURATION_HTTP "$BENCH_DIR/http_get_release.sh" "$WORK" "$RESULTS"
 log "2/3 import HTCDS"
 "$BENCH_DIR/import.sh" "$WORK" "$RESULTS"
 log "3/3 peak RSS serving a large store"

@@ -335,6 +335,10 @@ Result<ListPage> App::List(const Principal& p, const ListRequest& req, const std
     q.survivor_ids.assign(released.begin(), released.end());
   }
   TRELLIS_ASSIGN_OR_RETURN(auto rows, impl_->store->ListRecords(q));
+  // A filter on a field's value may only match where the caller may see that field: another
+  // agency whose release leaves case_workflow out would otherwise learn a case's status by
+  // searching for it (docs/consent.md: searches go through the same decisions).
+  const domain::FieldSpec* status_field = req.status ? domain::FindField(req.kind, "cas_Status") : nullptr;
   ListPage page;
   std::string ids;
   std::vector<policy::Decision> decisions;
@@ -342,6 +346,7 @@ Result<ListPage> App::List(const Principal& p, const ListRequest& req, const std
   for (const auto& s : rows) {
     policy::Decision d = DecideRecord(impl_->SubjectOf(p), policy::Action::kList, s, now, grants);
     if (!d.allowed()) continue;  // never counted, never shown
+    if (req.status && (!status_field || !d.FieldAllowed(*status_field))) continue;
     std::optional<crypto::Key32> key;
     if (!s.sealed.empty()) {
       auto k = impl_->DataKey(s.survivor_id);

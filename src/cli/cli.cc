@@ -36,10 +36,16 @@ int Fail(const Status& st) {
   return ExitCodeOf(st.code());
 }
 
+// The clock given to Main (nullptr: the system clock), for every App this process opens.
+Clock* main_clock = nullptr;
+
 Result<std::unique_ptr<app::App>> OpenApp(const std::string& data, const std::string& store, const std::string& pass_file,
                                           int readers = 4) {
-  return app::App::Open(
-      {.data_dir = data, .store = store, .passphrase = Passphrase(pass_file), .reader_connections = readers});
+  return app::App::Open({.data_dir = data,
+                         .store = store,
+                         .passphrase = Passphrase(pass_file),
+                         .clock = main_clock,
+                         .reader_connections = readers});
 }
 
 // The default of --store: $TRELLIS_STORE, else empty (the SQLite file in --data).
@@ -60,7 +66,8 @@ void ProgressBar(int64_t done, int64_t total) {
 
 }  // namespace
 
-int Main(int argc, char** argv) {
+int Main(int argc, char** argv, Clock* clock) {
+  main_clock = clock;
   CLI::App app{"Trellis: survivor-centered case management and coordination.\n"
                "Exit codes: 0 ok, 1 other error, 2 invalid input, 3 not found, 4 not allowed or not authenticated,\n"
                "5 conflict or already exists, 6 integrity failure, 7 store not ready (e.g. not initialised)."};

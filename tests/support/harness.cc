@@ -32,6 +32,11 @@ std::string TrellisBin() {
   return env ? env : std::string(TRELLIS_SOURCE_DIR) + "/build/trellis";
 }
 
+std::string TestClockBin() {
+  const std::string bin = TrellisBin();
+  return bin.substr(0, bin.rfind('/') + 1) + "trellis_testclock";
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -40,9 +45,9 @@ std::string ReadFile(const std::string& path) {
 }
 
 namespace {
-pid_t Spawn(const std::vector<std::string>& args, const std::string& out_path, const std::string& in_path) {
+pid_t Spawn(const std::vector<std::string>& args, const std::string& out_path, const std::string& in_path,
+            std::string bin = TrellisBin()) {
   std::vector<char*> argv;
-  std::string bin = TrellisBin();
   argv.push_back(bin.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
@@ -84,10 +89,10 @@ int RunTrellis(const std::vector<std::string>& args, std::string* out, const std
 ServerProcess::~ServerProcess() { Kill(SIGTERM); }
 
 bool ServerProcess::Start(const std::string& data_dir, const std::string& log_path,
-                          const std::vector<std::string>& extra) {
+                          const std::vector<std::string>& extra, const std::string& binary) {
   std::vector<std::string> args = {"serve", "--data", data_dir, "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra.begin(), extra.end());
-  pid_ = Spawn(args, log_path, "");
+  pid_ = binary.empty() ? Spawn(args, log_path, "") : Spawn(args, log_path, "", binary);
   if (pid_ < 0) return false;
   for (int i = 0; i < 300; ++i) {
     std::string log = ReadFile(log_path);

@@ -11,6 +11,9 @@ namespace trellis::testing {
 
 // The binary under test: $TRELLIS_BIN (set by ctest) or build/trellis.
 std::string TrellisBin();
+// The test-only variant whose clock a test moves (tests/clock/trellis_testclock.cc), next to
+// TrellisBin(). Never used for anything but time travel.
+std::string TestClockBin();
 
 // Runs `trellis args...` to completion; returns the exit code, stdout in *out (if given).
 int RunTrellis(const std::vector<std::string>& args, std::string* out = nullptr, const std::string& stdin_text = {});
@@ -28,7 +31,9 @@ class ServerProcess {
   ServerProcess() = default;
   ~ServerProcess();
   // Starts the server and waits until it answers /api/v1/health. Logs go to `log_path`.
-  bool Start(const std::string& data_dir, const std::string& log_path, const std::vector<std::string>& extra = {});
+  // `binary`: empty for TrellisBin().
+  bool Start(const std::string& data_dir, const std::string& log_path, const std::vector<std::string>& extra = {},
+             const std::string& binary = {});
   void Kill(int signal);  // SIGKILL / SIGTERM, then reaps
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
