@@ -426,11 +426,22 @@ struct Router::Impl {
     Add("POST", "/api/v1/login", false, [this](const HttpRequest& req, auto*, auto&) {
       auto body = ParseJsonBody(req.content_type, req.body);
       if (!body.ok()) return Error(body.status());
-      if (Status st = OnlyKeys(*body, {"username", "password"}); !st.ok()) return Error(st);
+      if (Status st = OnlyKeys(*body, {"username", "password", "code", "recovery_code"}); !st.ok()) return Error(st);
       if (!(*body)["username"].is_string() || !(*body)["password"].is_string()) {
         return Error(Code::kInvalidArgument, "username and password are required", "username");
       }
-      auto res = app.Login((*body)["username"].get<std::string>(), (*body)["password"].get<std::string>(), req.request_id);
+      // The second factor (S8): a TOTP code or a recovery code, when the user has one.
+      auto code = Str(*body, "code");
+      if (!code.ok()) return Error(code.status());
+      auto recovery = Str(*body, "recovery_code");
+      if (!recovery.ok()) return Error(recovery.status());
+      if (!code->empty() && !recovery->empty()) return Error(Code::kInvalidArgument, "send a code or a recovery code, not both", "code");
+      auto res = app.Login((*body)["username"].get<std::string>(), (*body)["password"].get<std::string>(), req.request_id,
+                           code->empty() ? *recovery : *code);
+      if (!res.ok() && res.status().field() == "second_factor") {
+        return JsonResponse(401, {{"error", {{"code", "second_factor_required"}, {"message", res.status().message()},
+                                             {"field", "code"}}}});
+      }
       if (!res.ok()) return Error(res.status());
       HttpResponse r = JsonResponse(200, {{"user", UserJson(res->principal.user)}, {"csrf_token", res->csrf_token}});
       r.headers.emplace_back("Set-Cookie", SessionCookie(res->session_token, app.session_limits().absolute_seconds));
@@ -547,6 +558,52 @@ struct Router::Impl {
       return r;
     });
     RegisterConsent();
+    RegisterSecondFactor();
+  }
+
+  // The TOTP second factor (S8): the user's own enrolment, and an administrator's reset.
+  void RegisterSecondFactor() {
+    Add("GET", "/api/v1/me/second-factor", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto sf = app.SecondFactor(*p);
+      if (!sf.ok()) return Error(sf.status());
+      return JsonResponse(200, {{"enabled", sf->enabled}, {"pending", sf->pending},
+                                {"recovery_codes_left", sf->recovery_codes_left}});
+    });
+    Add("POST", "/api/v1/me/second-factor/totp", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      auto e = app.BeginTotp(*p, req.request_id);
+      if (!e.ok()) return Error(e.status());
+      return JsonResponse(201, {{"secret", e->secret_base32}, {"otpauth_uri", e->otpauth_uri}});
+    });
+    Add("POST", "/api/v1/me/second-factor/totp/confirm", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      auto body = ParseJsonBody(req.content_type, req.body);
+      if (!body.ok()) return Error(body.status());
+      if (Status st = OnlyKeys(*body, {"code"}); !st.ok()) return Error(st);
+      auto code = Str(*body, "code");
+      if (!code.ok()) return Error(code.status());
+      auto codes = app.ConfirmTotp(*p, *code, req.request_id);
+      if (!codes.ok()) return Error(codes.status());
+      return JsonResponse(200, {{"enabled", true}, {"recovery_codes", *codes}});
+    });
+    Add("POST", "/api/v1/me/second-factor/disable", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      auto body = ParseJsonBody(req.content_type, req.body);
+      if (!body.ok()) return Error(body.status());
+      if (Status st = OnlyKeys(*body, {"password", "code"}); !st.ok()) return Error(st);
+      auto password = Str(*body, "password");
+      if (!password.ok()) return Error(password.status());
+      auto code = Str(*body, "code");
+      if (!code.ok()) return Error(code.status());
+      if (Status st = app.DisableTotp(*p, *password, *code, req.request_id); !st.ok()) return Error(st);
+      HttpResponse r;
+      r.status = 204;
+      return r;
+    });
+    Add("POST", "/api/v1/users/{id}/second-factor/reset", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      if (Status st = app.ResetTotp(*p, params[0], req.request_id); !st.ok()) return Error(st);
+      HttpResponse r;
+      r.status = 204;
+      return r;
+    });
   }
 
   HttpResponse Static(const HttpRequest& req) {
@@ -626,6 +683,9 @@ const std::vector<std::string>& RouteTable() {
       "GET /api/v1/releases/{id}/document", "GET /api/v1/shared", "POST /api/v1/break-glass",
       "POST /api/v1/compelled-disclosures", "GET /api/v1/alerts", "GET /api/v1/tasks", "POST /api/v1/tasks/{id}/done",
       "GET /api/v1/survivors/{id}/disclosures",
+      "GET /api/v1/me/second-factor", "POST /api/v1/me/second-factor/totp",
+      "POST /api/v1/me/second-factor/totp/confirm", "POST /api/v1/me/second-factor/disable",
+      "POST /api/v1/users/{id}/second-factor/reset",
   };
   return table;
 }

@@ -192,8 +192,11 @@ Result<int64_t> App::RotateKeys(const std::string& passphrase, bool keep_old) {
     return Status::Ok();
   });
   TRELLIS_RETURN_IF_ERROR(st);
+  auto second_factors = ResealSecondFactors(*impl_, ring, next);  // TOTP secrets too
+  if (!second_factors.ok()) return second_factors.status();
   TRELLIS_RETURN_IF_ERROR(impl_->store->Write([&](storage::Txn& t) {
     for (const auto& r : rewrapped) TRELLIS_RETURN_IF_ERROR(t.PutDataKey(r));
+    for (const auto& r : *second_factors) TRELLIS_RETURN_IF_ERROR(t.UpdateSecondFactor(r, r.version - 1));
     return Status::Ok();
   }));
   // 3. Only now may old versions go.

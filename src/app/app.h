@@ -163,8 +163,12 @@ class App {
 
   // --- authentication (S8, S9) ---
   // Unknown user, wrong password, disabled or locked account all answer the same
-  // kUnauthenticated "invalid username or password" after the same work.
-  Result<LoginResult> Login(const std::string& username, const std::string& password, const std::string& request_id);
+  // kUnauthenticated "invalid username or password" after the same work. When the user has a
+  // TOTP second factor, `second_factor` must hold a current code or an unused recovery code:
+  // empty (with the right password) answers kUnauthenticated with field "second_factor"; a
+  // wrong or reused code answers like a wrong password and counts toward the lockout.
+  Result<LoginResult> Login(const std::string& username, const std::string& password, const std::string& request_id,
+                            const std::string& second_factor = {});
   Result<Principal> AuthenticateSession(const std::string& session_token);
   Result<Principal> AuthenticateBearer(const std::string& token);
   bool CheckCsrf(const Principal& p, const std::string& csrf_token) const;
@@ -284,6 +288,32 @@ class App {
   // Appends an audit entry (IDs only); used by the API for events such as denied requests.
   Status Audit(const Principal& p, const std::string& action, const std::string& outcome, const std::string& target,
                const std::string& survivor, const std::string& request_id, const std::string& detail = {});
+
+  // --- TOTP second factor (S8; docs/threat-model.md "Second factor") ---
+  // The user manages their own from a signed-in browser session (not an API token); an
+  // administrator of the same agency, or the CLI operator, may reset anyone's. Audited (IDs only).
+  struct SecondFactorStatus {
+    bool enabled = false;
+    bool pending = false;  // enrolment begun, not yet confirmed
+    int recovery_codes_left = 0;
+  };
+  struct TotpEnrolment {
+    std::string secret_base32;  // for typing into an authenticator app
+    std::string otpauth_uri;    // for the QR code
+  };
+  Result<SecondFactorStatus> SecondFactor(const Principal& p);
+  // Starts (or restarts) enrolment with a new secret; kConflict when already enabled.
+  Result<TotpEnrolment> BeginTotp(const Principal& p, const std::string& request_id);
+  // Enables the pending secret when `code` is current; returns the recovery codes (shown once,
+  // stored hashed, each usable once).
+  Result<std::vector<std::string>> ConfirmTotp(const Principal& p, const std::string& code,
+                                               const std::string& request_id);
+  // Turns the second factor off; needs the password and a current code (or a recovery code).
+  // Wrong answers count toward the lockout like failed logins.
+  Status DisableTotp(const Principal& p, const std::string& password, const std::string& code,
+                     const std::string& request_id);
+  // Removes a user's second factor (lost device). kNotFound for users the caller may not manage.
+  Status ResetTotp(const Principal& by, const std::string& user_id, const std::string& request_id);
 
   struct Impl;
 

@@ -123,7 +123,8 @@ Status App::DisableUser(const Principal& by, const std::string& user_id) {
   return impl_->AuditEntry(by, "user.disable", "ok", user_id, "", "");
 }
 
-Result<LoginResult> App::Login(const std::string& username, const std::string& password, const std::string& request_id) {
+Result<LoginResult> App::Login(const std::string& username, const std::string& password, const std::string& request_id,
+                               const std::string& second_factor) {
   const int64_t now = clock().NowMicros();
   auto row = impl_->store->GetUserByName(username);
   Principal who;
@@ -132,8 +133,23 @@ Result<LoginResult> App::Login(const std::string& username, const std::string& p
   const bool password_ok =
       crypto::VerifyPassword(row.ok() ? row->password_hash : crypto::DummyPasswordHash(), password);
   const bool locked = row.ok() && row->locked_until > now;
-  if (!row.ok() || row->user.disabled || locked || !password_ok) {
-    if (row.ok() && !locked && !password_ok) {
+  // A wrong second factor fails exactly like a wrong password (and counts toward the lockout).
+  bool second_factor_ok = true;
+  if (row.ok() && !row->user.disabled && !locked && password_ok) {
+    auto sf = impl_->store->GetSecondFactor(row->user.id);
+    if (!sf.ok() && sf.status().code() != Code::kNotFound) return sf.status();
+    if (sf.ok() && sf->state == "enabled") {
+      if (second_factor.empty()) {
+        TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(who, "login", "fail", "", "", request_id, "second_factor_required"));
+        return Status(Code::kUnauthenticated, "enter the code from your authenticator app", "second_factor");
+      }
+      Status used = UseSecondFactor(*impl_, *sf, second_factor, now, who, request_id);
+      if (!used.ok() && used.code() != Code::kUnauthenticated) return used;
+      second_factor_ok = used.ok();
+    }
+  }
+  if (!row.ok() || row->user.disabled || locked || !password_ok || !second_factor_ok) {
+    if (row.ok() && !locked && (!password_ok || !second_factor_ok)) {
       const int64_t failures = row->failed_logins + 1;
       int64_t locked_until = 0;
       if (failures >= impl_->limits.max_failures_before_lockout) {
@@ -144,7 +160,8 @@ Result<LoginResult> App::Login(const std::string& username, const std::string& p
       (void)impl_->store->Write([&](storage::Txn& t) { return t.UpdateUserLogin(row->user.id, failures, locked_until); });
     }
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(who, "login", "fail", "", "", request_id,
-                                              !row.ok() ? "unknown_user" : locked ? "locked" : row->user.disabled ? "disabled" : "bad_password"));
+                                              !row.ok() ? "unknown_user" : locked ? "locked" : row->user.disabled ? "disabled"
+                                              : !password_ok ? "bad_password" : "bad_second_factor"));
     return Status::Unauthenticated(kBadLogin);
   }
   LoginResult out;

@@ -82,6 +82,15 @@ struct App::Impl {
 
 policy::Grant ToPolicyGrant(const storage::GrantRow& g);
 
+// Second factor (second_factor.cc). Checks `code` (a TOTP code, or a recovery code) against the
+// user's enabled second factor and records its use (the step, or the spent recovery code) under
+// optimistic concurrency; kUnauthenticated when wrong, reused or raced.
+Status UseSecondFactor(App::Impl& impl, const storage::SecondFactorRow& row, const std::string& code, int64_t now,
+                       const Principal& who, const std::string& request_id);
+// Master-key rotation: every second-factor secret re-sealed under master version `next`.
+Result<std::vector<storage::SecondFactorRow>> ResealSecondFactors(App::Impl& impl, const crypto::KeyRing& ring,
+                                                                  uint32_t next);
+
 // Converts between records in memory (plaintext) and as stored (sealed).
 storage::StoredRecord SealRecord(const domain::Record& r, const crypto::Key32& key);
 // Opens the fields `decision` allows; lists the others as redacted. A field that fails to

@@ -215,6 +215,44 @@ int Main(int argc, char** argv, Clock* clock) {
     }
     std::cout << u->id << "\n";
   });
+  // user totp-status / totp-reset: the TOTP second factor of one user (S8)
+  std::string sf_user;
+  auto* user_sf_status = user->add_subcommand("totp-status", "Show whether a user's TOTP second factor is on");
+  auto* user_sf_reset = user->add_subcommand(
+      "totp-reset", "Remove a user's TOTP second factor (lost device); they log in with the password and may enrol again");
+  for (auto* c : {user_sf_status, user_sf_reset}) {
+    data_opt(c);
+    c->add_option("username", sf_user, "Login name")->required();
+    c->callback([&, c] {
+      auto a = OpenApp(data, store, pass_file);
+      if (!a.ok()) {
+        rc = Fail(a.status());
+        return;
+      }
+      auto u = (*a)->FindUser(sf_user);
+      if (!u.ok()) {
+        rc = Fail(Status::Invalid("no such user", "username"));
+        return;
+      }
+      if (c == user_sf_reset) {
+        Status st = (*a)->ResetTotp(app::CliOperator(), u->id, "");
+        if (!st.ok()) {
+          rc = Fail(st);
+          return;
+        }
+        std::cout << "second factor reset for " << u->id << "\n";
+        return;
+      }
+      auto sf = (*a)->SecondFactor((*a)->PrincipalFor(*u));
+      if (!sf.ok()) {
+        rc = Fail(sf.status());
+        return;
+      }
+      std::cout << (sf->enabled ? "on" : sf->pending ? "pending" : "off");
+      if (sf->enabled) std::cout << " (" << sf->recovery_codes_left << " recovery codes left)";
+      std::cout << "\n";
+    });
+  }
 
   // token create
   auto* token = app.add_subcommand("token", "Manage API bearer tokens");

@@ -140,6 +140,22 @@ struct DisclosureRow {
   std::string request_id;
 };
 
+// A user's TOTP second factor (SECURITY.md S8; docs/threat-model.md). The secret is sealed by
+// app/ (crypto::SealBox under a subkey of master key `key_version`); recovery codes are kept as
+// hashes only. Updated under optimistic concurrency (`version`) so a TOTP step or a recovery
+// code is accepted once even when two logins race.
+struct SecondFactorRow {
+  std::string user_id;
+  std::string state;            // "pending" (enrolment begun) or "enabled"
+  std::string secret_sealed;    // envelope; never plaintext
+  int64_t key_version = 0;      // master-key version the secret is sealed under
+  int64_t last_step = 0;        // last accepted TOTP time step (replay protection)
+  std::string recovery_hashes;  // hex SHA-256 of the unused recovery codes, comma-separated
+  int64_t version = 0;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+};
+
 // The write side of one transaction.
 class Txn {
  public:
@@ -173,6 +189,11 @@ class Txn {
   // kNotFound when absent.
   virtual Status UpdateGrant(const GrantRow& g) = 0;
   virtual Status InsertDisclosure(const DisclosureRow& d) = 0;  // d.seq is ignored
+  // Second factor: insert or replace the user's row; replace it if its stored version equals
+  // `expected_version` (kConflict otherwise, kNotFound when absent); delete (absent is ok).
+  virtual Status PutSecondFactor(const SecondFactorRow& r) = 0;
+  virtual Status UpdateSecondFactor(const SecondFactorRow& r, int64_t expected_version) = 0;
+  virtual Status DeleteSecondFactor(const std::string& user_id) = 0;
 };
 
 struct AuditRow {
@@ -217,6 +238,9 @@ class CaseStore {
   virtual Result<std::vector<GrantRow>> ListGrants(const GrantQuery& q) = 0;
   // A survivor's disclosures, oldest first.
   virtual Result<std::vector<DisclosureRow>> ListDisclosures(const std::string& survivor_id) = 0;
+  // A user's second factor (kNotFound when none), and every row (master-key rotation re-seals).
+  virtual Result<SecondFactorRow> GetSecondFactor(const std::string& user_id) = 0;
+  virtual Result<std::vector<SecondFactorRow>> ListSecondFactors() = 0;
 
   // Audit: appended atomically with its checkpoint; read back in order for verification.
   // In one exclusive write transaction: reads the last stored entry (seq 0 when empty),

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "app/app.h"
+#include "crypto/totp.h"
 #include "conformance/backends.h"
 #include "storage/store.h"
 
@@ -148,6 +149,36 @@ TEST_P(AppConformance, RotateEraseBackup) {
   auto v = app_->VerifyAudit();
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << v->reason;
+}
+
+// TOTP (S8) on two app servers: a code is accepted once across them; the secret and the
+// recovery codes never reach the store in clear; key rotation re-seals the secret.
+TEST_P(AppConformance, SecondFactorAcrossServers) {
+  auto login = app_->Login("advocate1", "a good long passphrase", "r");
+  ASSERT_TRUE(login.ok());
+  auto begin = app_->BeginTotp(login->principal, "r");
+  ASSERT_TRUE(begin.ok()) << begin.status().ToString();
+  const std::string secret = *crypto::Base32Decode(begin->secret_base32);
+  auto recovery = app_->ConfirmTotp(login->principal, crypto::TotpCode(secret, clock_.NowSeconds()), "r");
+  ASSERT_TRUE(recovery.ok()) << recovery.status().ToString();
+  clock_.AdvanceSeconds(30);
+  auto other = Open();
+  ASSERT_TRUE(other);
+  const std::string code = crypto::TotpCode(secret, clock_.NowSeconds());
+  EXPECT_EQ(other->Login("advocate1", "a good long passphrase", "r").status().field(), "second_factor");
+  EXPECT_TRUE(other->Login("advocate1", "a good long passphrase", "r", code).ok());
+  EXPECT_FALSE(app_->Login("advocate1", "a good long passphrase", "r", code).ok());  // replay on the other server
+  EXPECT_TRUE(app_->Login("advocate1", "a good long passphrase", "r", (*recovery)[0]).ok());
+  EXPECT_FALSE(other->Login("advocate1", "a good long passphrase", "r", (*recovery)[0]).ok());
+  const std::string all = AllStoredBytes();
+  EXPECT_EQ(all.find(secret), std::string::npos);
+  EXPECT_EQ(all.find(begin->secret_base32), std::string::npos);
+  for (const auto& c : *recovery) EXPECT_EQ(all.find(c), std::string::npos);
+  ASSERT_TRUE(app_->RotateKeys("", false).ok());
+  clock_.AdvanceSeconds(30);
+  auto third = Open();  // reads the re-sealed secret with the new ring file
+  ASSERT_TRUE(third);
+  EXPECT_TRUE(third->Login("advocate1", "a good long passphrase", "r", crypto::TotpCode(secret, clock_.NowSeconds())).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, AppConformance, ::testing::ValuesIn(trellis::testing::StoreBackends()),

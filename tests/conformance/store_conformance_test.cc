@@ -371,6 +371,50 @@ TEST_P(StoreTest, ReopenKeepsDataAndSchema) {
   EXPECT_EQ(store_->ListAgencies()->size(), 2u);
 }
 
+// The TOTP second factor row: insert or replace, compare-and-set on the version (a code is
+// accepted once even across app servers), delete, list; copied between backends.
+TEST_P(StoreTest, SecondFactorRows) {
+  UserRow u;
+  u.user = {"u_1", "a_1", "maria", "Maria", domain::Role::kAttorney, false};
+  u.password_hash = "$argon2id$x";
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertUser(u); }).ok());
+  EXPECT_EQ(store_->GetSecondFactor("u_1").status().code(), Code::kNotFound);
+  SecondFactorRow r{"u_1", "pending", std::string("\x01\0sealed\xff", 9), 1, 0, "", 1, 10, 10};
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.PutSecondFactor(r); }).ok());
+  r.state = "enabled";
+  r.recovery_hashes = "aa,bb";
+  r.version = 2;
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.PutSecondFactor(r); }).ok());  // replaces
+  auto got = store_->GetSecondFactor("u_1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->secret_sealed, r.secret_sealed);
+  EXPECT_EQ(got->state, "enabled");
+  EXPECT_EQ(got->recovery_hashes, "aa,bb");
+  // Two servers use one code: the first update wins, the second sees kConflict.
+  auto other = Open();
+  SecondFactorRow next = *got;
+  next.last_step = 57;
+  next.version = 3;
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.UpdateSecondFactor(next, 2); }).ok());
+  EXPECT_EQ(other->Write([&](Txn& t) { return t.UpdateSecondFactor(next, 2); }).code(), Code::kConflict);
+  EXPECT_EQ(other->GetSecondFactor("u_1")->last_step, 57);
+  SecondFactorRow nobody = next;
+  nobody.user_id = "u_nobody";
+  EXPECT_EQ(store_->Write([&](Txn& t) { return t.UpdateSecondFactor(nobody, 2); }).code(), Code::kNotFound);
+  EXPECT_EQ(store_->ListSecondFactors()->size(), 1u);
+  for (const std::string& backend : trellis::testing::StoreBackends()) {
+    ScratchStore target_dir(backend, "copy_second_factor");
+    if (!target_dir.available()) continue;
+    auto target = OpenStore(target_dir.location, {.create_if_missing = true});
+    ASSERT_TRUE(target.ok());
+    ASSERT_TRUE(CopyStore(*store_, **target).ok()) << backend;
+    EXPECT_EQ((*target)->GetSecondFactor("u_1")->secret_sealed, r.secret_sealed) << backend;
+  }
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.DeleteSecondFactor("u_1"); }).ok());
+  EXPECT_EQ(store_->GetSecondFactor("u_1").status().code(), Code::kNotFound);
+  EXPECT_TRUE(store_->ListSecondFactors()->empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(trellis::testing::StoreBackends()),
                          trellis::testing::BackendName);
 

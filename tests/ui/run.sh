@@ -48,5 +48,6 @@ cd "$here"
 files=()
 for f in "$@"; do case "$f" in /*) files+=("$f") ;; *) files+=("$here/$(basename "$f")") ;; esac; done
 [ ${#files[@]} -gt 0 ] || files=("$here"/*.test.mjs)
-TRELLIS_BASE_URL="$base" SCREENSHOT_DIR="${SCREENSHOT_DIR-$repo/docs/screenshots}" \
+# TRELLIS_UI_DATA and TRELLIS_BIN let a test add its own users with the CLI (totp.test.mjs).
+TRELLIS_BASE_URL="$base" TRELLIS_UI_DATA="$data/d" TRELLIS_BIN="$bin" SCREENSHOT_DIR="${SCREENSHOT_DIR-$repo/docs/screenshots}" \
   node --test --test-concurrency=1 --test-timeout=120000 "${files[@]}"

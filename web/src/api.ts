@@ -202,8 +202,9 @@ function qs(params: Record<string, string | number | boolean | undefined>): stri
 }
 
 export const api = {
-  async login(username: string, password: string): Promise<User> {
-    const r = await request<{ user: User; csrf_token: string }>('POST', '/api/v1/login', { username, password });
+  /** `second`: the TOTP code or a recovery code, when the server answered `second_factor_required`. */
+  async login(username: string, password: string, second?: SecondFactorAnswer): Promise<User> {
+    const r = await request<{ user: User; csrf_token: string }>('POST', '/api/v1/login', { username, password, ...second });
     csrfToken = r.csrf_token;
     return r.user;
   },
@@ -257,4 +258,26 @@ export const api = {
     request<Screening>('GET', `/api/v1/cases/${encodeURIComponent(id)}/screening${qs({ lang })}`),
   audit: (p: { limit?: number; before?: number }) =>
     request<{ items: AuditEntry[]; next_before?: number | null }>('GET', `/api/v1/audit${qs(p)}`),
+  // The TOTP second factor of the signed-in user (SECURITY.md S8).
+  secondFactor: () => request<SecondFactorStatus>('GET', '/api/v1/me/second-factor'),
+  beginTotp: () => request<TotpEnrolment>('POST', '/api/v1/me/second-factor/totp'),
+  confirmTotp: (code: string) =>
+    request<{ recovery_codes: string[] }>('POST', '/api/v1/me/second-factor/totp/confirm', { code }).then(
+      (r) => r.recovery_codes,
+    ),
+  disableTotp: (password: string, code: string) =>
+    request<void>('POST', '/api/v1/me/second-factor/disable', { password, code }),
 };
+
+export type SecondFactorAnswer = { code: string } | { recovery_code: string };
+
+export interface SecondFactorStatus {
+  enabled: boolean;
+  pending: boolean;
+  recovery_codes_left: number;
+}
+
+export interface TotpEnrolment {
+  secret: string;
+  otpauth_uri: string;
+}

@@ -10,6 +10,7 @@ import { CasesPage } from './pages/cases';
 import { HomePage } from './pages/home';
 import { LoginPage } from './pages/login';
 import { NotFoundPage } from './pages/notfound';
+import { SecurityPage } from './pages/security';
 import { SurvivorEditPage, SurvivorNewPage, SurvivorPage } from './pages/survivor';
 import { SurvivorsPage } from './pages/survivors';
 import { installEscapeShortcut } from './quickexit';
@@ -48,6 +49,7 @@ function App() {
           <Route path="/cases/:id" component={CasePage} />
           <Route path="/cases/:id/edit" component={CaseEditPage} />
           <Route path="/audit" component={AuditPage} />
+          <Route path="/security" component={SecurityPage} />
           <Route default component={NotFoundPage} />
         </Router>
       )}

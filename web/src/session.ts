@@ -1,6 +1,6 @@
 import { useRerenderOn } from './subscribe';
 // In-memory session state (user, field table). Nothing here is ever written to storage.
-import { api, forgetSession, type FieldSpec, type User } from './api';
+import { api, forgetSession, type FieldSpec, type SecondFactorAnswer, type User } from './api';
 
 export interface Session {
   user: User;
@@ -25,8 +25,8 @@ export function lastEndReason(): EndReason {
   return endReason;
 }
 
-export async function logIn(username: string, password: string): Promise<void> {
-  const user = await api.login(username, password);
+export async function logIn(username: string, password: string, second?: SecondFactorAnswer): Promise<void> {
+  const user = await api.login(username, password, second);
   const fields = await api.fields();
   session = { user, fields };
   endReason = null;

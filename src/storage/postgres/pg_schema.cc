@@ -55,6 +55,14 @@ CREATE TABLE disclosures(
   grant_ids TEXT COLLATE "C" NOT NULL, request_id TEXT COLLATE "C" NOT NULL);
 CREATE INDEX disclosures_survivor ON disclosures(survivor_id, seq);
 )sql",
+      // 3: TOTP second factor (secret sealed, recovery codes hashed)
+      R"sql(
+CREATE TABLE second_factors(
+  user_id TEXT COLLATE "C" PRIMARY KEY REFERENCES users(id), state TEXT COLLATE "C" NOT NULL,
+  secret_sealed BYTEA NOT NULL, key_version BIGINT NOT NULL, last_step BIGINT NOT NULL,
+  recovery_hashes TEXT COLLATE "C" NOT NULL, version BIGINT NOT NULL, created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL);
+)sql",
   };
   return kMigrations;
 }
@@ -67,6 +75,8 @@ constexpr char kGrantCols[] =
     " effective_at, expires_at, created_at, created_by, revoked_at, revoked_by, revoke_reason, task_done_at, sealed";
 constexpr char kDisclosureCols[] =
     "survivor_id, record_id, at, actor_user_id, actor_agency_id, action, categories, basis, grant_ids, request_id";
+constexpr char kSecondFactorCols[] =
+    "user_id, state, secret_sealed, key_version, last_step, recovery_hashes, version, created_at, updated_at";
 constexpr char kUserCols[] =
     "id, agency_id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, created_at";
 }  // namespace
@@ -113,6 +123,19 @@ const std::vector<std::pair<std::string, std::string>>& Statements() {
         {"list_disclosures", "SELECT seq, " + disc + " FROM disclosures WHERE survivor_id=$1 ORDER BY seq"},
         {"disclosures_sequence", "SELECT setval(pg_get_serial_sequence('disclosures', 'seq'),"
                                  " (SELECT max(seq) FROM disclosures))"},
+        {"put_second_factor", "INSERT INTO second_factors(" + std::string(kSecondFactorCols) +
+                                  ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT(user_id) DO UPDATE SET"
+                                  " state=excluded.state, secret_sealed=excluded.secret_sealed,"
+                                  " key_version=excluded.key_version, last_step=excluded.last_step,"
+                                  " recovery_hashes=excluded.recovery_hashes, version=excluded.version,"
+                                  " created_at=excluded.created_at, updated_at=excluded.updated_at"},
+        {"update_second_factor", "UPDATE second_factors SET state=$2, secret_sealed=$3, key_version=$4, last_step=$5,"
+                                 " recovery_hashes=$6, version=$7, created_at=$8, updated_at=$9"
+                                 " WHERE user_id=$1 AND version=$10"},
+        {"second_factor_exists", "SELECT 1 FROM second_factors WHERE user_id=$1"},
+        {"delete_second_factor", "DELETE FROM second_factors WHERE user_id=$1"},
+        {"get_second_factor", "SELECT " + std::string(kSecondFactorCols) + " FROM second_factors WHERE user_id=$1"},
+        {"list_second_factors", "SELECT " + std::string(kSecondFactorCols) + " FROM second_factors ORDER BY user_id"},
         {"set_meta", "INSERT INTO meta(key, value) VALUES($1,$2) ON CONFLICT(key) DO UPDATE SET value=excluded.value"},
         // reads
         {"get_agency", "SELECT id, name, kind FROM agencies WHERE id=$1"},

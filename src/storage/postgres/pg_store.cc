@@ -118,6 +118,10 @@ domain::Agency ReadAgency(const pqxx::row& r) {
   return a;
 }
 
+SecondFactorRow ReadSecondFactor(const pqxx::row& r) {
+  return {Text(r[0]), Text(r[1]), Bytes(r[2]), Int(r[3]), Int(r[4]), Text(r[5]), Int(r[6]), Int(r[7]), Int(r[8])};
+}
+
 GrantRow ReadGrant(const pqxx::row& r) {
   GrantRow g;
   g.id = r[0].c_str();
@@ -348,6 +352,29 @@ class PgTxn final : public Txn {
                               d.actor_agency_id, d.action, d.categories, d.basis, d.grant_ids, d.request_id);
     });
   }
+  Status PutSecondFactor(const SecondFactorRow& r) override {
+    return Run("second factor", [&] {
+      return w_.exec_prepared("put_second_factor", r.user_id, r.state, Blob(r.secret_sealed), r.key_version,
+                              r.last_step, r.recovery_hashes, r.version, r.created_at, r.updated_at);
+    });
+  }
+  Status UpdateSecondFactor(const SecondFactorRow& r, int64_t expected_version) override {
+    Status st = Changed("second factor", [&] {
+      return w_.exec_prepared("update_second_factor", r.user_id, r.state, Blob(r.secret_sealed), r.key_version,
+                              r.last_step, r.recovery_hashes, r.version, r.created_at, r.updated_at,
+                              expected_version);
+    });
+    if (st.code() != Code::kNotFound) return st;
+    try {
+      if (!w_.exec_prepared("second_factor_exists", r.user_id).empty()) return Status::Conflict("the second factor changed");
+      return Status::NotFound();
+    } catch (...) {
+      return FromException("second factor");
+    }
+  }
+  Status DeleteSecondFactor(const std::string& user_id) override {
+    return Run("second factor", [&] { return w_.exec_prepared("delete_second_factor", user_id); });
+  }
 
  private:
   template <typename F>
@@ -465,6 +492,20 @@ class PgStore final : public CaseStore {
       auto r = t.exec_prepared("get_record", id, static_cast<int64_t>(kind));
       if (r.empty()) return Status::NotFound();
       return ReadRecord(r[0]);
+    });
+  }
+  Result<SecondFactorRow> GetSecondFactor(const std::string& user_id) override {
+    return Read<SecondFactorRow>("second factor", [&](pqxx::read_transaction& t) -> Result<SecondFactorRow> {
+      auto r = t.exec_prepared("get_second_factor", user_id);
+      if (r.empty()) return Status::NotFound();
+      return ReadSecondFactor(r[0]);
+    });
+  }
+  Result<std::vector<SecondFactorRow>> ListSecondFactors() override {
+    return Read<std::vector<SecondFactorRow>>("second factor", [&](pqxx::read_transaction& t) {
+      std::vector<SecondFactorRow> out;
+      for (const auto& row : t.exec_prepared("list_second_factors")) out.push_back(ReadSecondFactor(row));
+      return Result<std::vector<SecondFactorRow>>(std::move(out));
     });
   }
   Result<GrantRow> GetGrant(const std::string& id) override {

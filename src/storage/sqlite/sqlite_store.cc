@@ -64,7 +64,17 @@ CREATE TABLE disclosures(
   basis TEXT NOT NULL, grant_ids TEXT NOT NULL, request_id TEXT NOT NULL);
 CREATE INDEX disclosures_survivor ON disclosures(survivor_id, seq);
 )sql",
+    // 3: TOTP second factor (secret sealed, recovery codes hashed)
+    R"sql(
+CREATE TABLE second_factors(
+  user_id TEXT PRIMARY KEY REFERENCES users(id), state TEXT NOT NULL, secret_sealed BLOB NOT NULL,
+  key_version INTEGER NOT NULL, last_step INTEGER NOT NULL, recovery_hashes TEXT NOT NULL,
+  version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+)sql",
 };
+
+constexpr char kSecondFactorCols[] =
+    "user_id, state, secret_sealed, key_version, last_step, recovery_hashes, version, created_at, updated_at";
 
 constexpr char kGrantCols[] =
     "id, kind, survivor_id, owner_agency_id, recipient_agency_id, recipient_user_id, categories, purpose, language,"
@@ -347,6 +357,32 @@ class SqliteTxn final : public Txn {
 
  private:
   Status Changed() { return sqlite3_changes(c_.db) > 0 ? Status::Ok() : Status::NotFound(); }
+
+ public:
+  Status PutSecondFactor(const SecondFactorRow& r) override {
+    Stmt s(c_, std::string("INSERT OR REPLACE INTO second_factors(") + kSecondFactorCols + ") VALUES(?,?,?,?,?,?,?,?,?)");
+    return BindSecondFactor(s, r).Done("second factor");
+  }
+  Status UpdateSecondFactor(const SecondFactorRow& r, int64_t expected_version) override {
+    Stmt s(c_, "UPDATE second_factors SET state=?2, secret_sealed=?3, key_version=?4, last_step=?5,"
+                " recovery_hashes=?6, version=?7, created_at=?8, updated_at=?9 WHERE user_id=?1 AND version=?10");
+    TRELLIS_RETURN_IF_ERROR(BindSecondFactor(s, r).Bind(10, expected_version).Done("second factor"));
+    if (sqlite3_changes(c_.db) > 0) return Status::Ok();
+    Stmt e(c_, "SELECT 1 FROM second_factors WHERE user_id=?");
+    e.Bind(1, r.user_id);
+    return e.Step() == SQLITE_ROW ? Status::Conflict("the second factor changed") : Status::NotFound();
+  }
+  Status DeleteSecondFactor(const std::string& user_id) override {
+    Stmt s(c_, "DELETE FROM second_factors WHERE user_id=?");
+    return s.Bind(1, user_id).Done("second factor");
+  }
+
+ private:
+  Stmt& BindSecondFactor(Stmt& s, const SecondFactorRow& r) {
+    return s.Bind(1, r.user_id).Bind(2, r.state).BindBlob(3, r.secret_sealed).Bind(4, r.key_version)
+        .Bind(5, r.last_step).Bind(6, r.recovery_hashes).Bind(7, r.version).Bind(8, r.created_at)
+        .Bind(9, r.updated_at);
+  }
   Stmt& BindRecord(Stmt& s, const StoredRecord& r) {
     return s.Bind(1, r.id).Bind(2, static_cast<int64_t>(r.kind)).Bind(3, r.agency_id).Bind(4, r.survivor_id)
         .Bind(5, r.case_number).Bind(6, r.status).Bind(7, r.version).Bind(8, r.created_at).Bind(9, r.updated_at)
@@ -522,6 +558,26 @@ class SqliteStore final : public CaseStore {
       if (s.Step() != SQLITE_ROW) return std::optional<std::string>();
       return std::optional<std::string>(s.Text(0));
     });
+  }
+
+  Result<SecondFactorRow> GetSecondFactor(const std::string& user_id) override {
+    return WithReader<SecondFactorRow>([&](Conn& db) -> Result<SecondFactorRow> {
+      Stmt s(db, std::string("SELECT ") + kSecondFactorCols + " FROM second_factors WHERE user_id=?");
+      s.Bind(1, user_id);
+      if (s.Step() != SQLITE_ROW) return Status::NotFound();
+      return ReadSecondFactor(s);
+    });
+  }
+  Result<std::vector<SecondFactorRow>> ListSecondFactors() override {
+    return WithReader<std::vector<SecondFactorRow>>([&](Conn& db) -> Result<std::vector<SecondFactorRow>> {
+      Stmt s(db, std::string("SELECT ") + kSecondFactorCols + " FROM second_factors ORDER BY user_id");
+      std::vector<SecondFactorRow> out;
+      while (s.Step() == SQLITE_ROW) out.push_back(ReadSecondFactor(s));
+      return out;
+    });
+  }
+  static SecondFactorRow ReadSecondFactor(Stmt& s) {
+    return {s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), s.Text(5), s.Int(6), s.Int(7), s.Int(8)};
   }
 
   Result<GrantRow> GetGrant(const std::string& id) override {
