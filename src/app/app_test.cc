@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace trellis::app {
@@ -229,6 +230,90 @@ TEST_F(AppTest, ImportIsAllOrNothingWithRowAndColumn) {
   ASSERT_TRUE(app_->ExportHtcds(advocate_, out, /*identifying=*/true, "r").ok());
   EXPECT_NE(ReadAll(out).find("\"Luz, Maria\""), std::string::npos);
   EXPECT_EQ(app_->ExportHtcds(auditor_, out, false, "r").status().code(), Code::kForbidden);
+}
+
+// An import of several chunks: every row stored with its fields sealed under the survivor's own
+// key, progress reported in order up to the total, and every record created named in the audit.
+TEST_F(AppTest, ImportManyRowsProgressAndAudit) {
+  const std::string csv = dir_ + "/many.csv";
+  const int rows = 2345;  // three chunks
+  {
+    std::ofstream out(csv);
+    out << "prs_FirstName,prs_Gender,cas_Status\n";
+    for (int i = 0; i < rows; ++i) out << "Name" << i << ",Feminine," << (i % 2 ? "Active" : "Closed") << "\n";
+  }
+  std::vector<std::pair<int64_t, int64_t>> calls;
+  auto r = app_->ImportHtcds(advocate_, ngo_, csv, [&](int64_t done, int64_t total) { calls.emplace_back(done, total); });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->rows, rows);
+  EXPECT_EQ(r->survivors, rows);
+  EXPECT_EQ(r->cases, rows);
+  ASSERT_GE(calls.size(), 3u);
+  EXPECT_EQ(calls.front(), std::make_pair(int64_t{0}, int64_t{rows}));
+  EXPECT_EQ(calls.back(), std::make_pair(int64_t{rows}, int64_t{rows}));
+  for (size_t i = 1; i < calls.size(); ++i) EXPECT_LE(calls[i - 1].first, calls[i].first);
+
+  // The audit names every survivor and its case (IDs only), one entry per chunk.
+  std::set<std::string> survivors, cases;
+  bool summary = false;
+  auto page = app_->ListAudit(supervisor_, 0, 100, "", "r");
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  for (const auto& e : page->items) {
+    if (e.action == "import.htcds") summary = e.detail == "rows=2345,entries=3";
+    if (e.action != "import.htcds.records") continue;
+    EXPECT_EQ(e.target, ngo_);
+    EXPECT_EQ(e.detail.find("Name"), std::string::npos);
+    std::stringstream ss(e.detail);
+    for (std::string pair; std::getline(ss, pair, ',');) {
+      const size_t colon = pair.find(':');
+      ASSERT_NE(colon, std::string::npos) << pair;
+      survivors.insert(pair.substr(0, colon));
+      cases.insert(pair.substr(colon + 1));
+    }
+  }
+  EXPECT_TRUE(summary);
+  ASSERT_EQ(survivors.size(), static_cast<size_t>(rows));
+  ASSERT_EQ(cases.size(), static_cast<size_t>(rows));
+
+  // Each record opens with its survivor's key; the survivor/case link and the plain fields hold.
+  for (const std::string& id : {*survivors.begin(), *survivors.rbegin()}) {
+    auto s = app_->Get(advocate_, RecordKind::kSurvivor, id, "r");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ(s->record.fields.at("prs_FirstName").rfind("Name", 0), 0u);
+    EXPECT_EQ(s->record.fields.at("prs_Gender"), "Feminine");
+  }
+  const std::string out = dir_ + "/out.csv";
+  auto exported = app_->ExportHtcds(advocate_, out, /*identifying=*/true, "r");
+  ASSERT_TRUE(exported.ok()) << exported.status().ToString();
+  EXPECT_EQ(*exported, rows);
+  const std::string text = ReadAll(out);
+  for (int i : {0, 1, 1000, 1999, 2000, 2344}) EXPECT_NE(text.find("\"Name" + std::to_string(i) + "\""), std::string::npos) << i;
+  for (const std::string& id : {*cases.begin(), *cases.rbegin()}) {
+    auto c = app_->Get(advocate_, RecordKind::kCase, id, "r");
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_TRUE(survivors.count(c->record.survivor_id));
+    EXPECT_FALSE(c->record.case_number.empty());
+  }
+
+  // A bad value in the last chunk: nothing of the file is imported.
+  {
+    std::ofstream out(csv);
+    out << "prs_FirstName,prs_Gender,cas_Status\n";
+    for (int i = 0; i < rows; ++i) out << "Other" << i << ",Feminine," << (i == 2300 ? "Pending" : "Active") << "\n";
+  }
+  r = app_->ImportHtcds(advocate_, ngo_, csv, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("row 2302, column 3 (cas_Status)"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("Pending"), std::string::npos);
+  size_t listed = 0;
+  ListRequest req{.kind = RecordKind::kSurvivor, .limit = 200};
+  do {
+    auto list = app_->List(advocate_, req, "r");
+    ASSERT_TRUE(list.ok()) << list.status().ToString();
+    listed += list->items.size();
+    req.cursor = list->next_cursor;
+  } while (!req.cursor.empty());
+  EXPECT_EQ(listed, static_cast<size_t>(rows));
 }
 
 TEST_F(AppTest, ExportNeutralisesFormulas) {

@@ -6,6 +6,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <deque>
+#include <optional>
+#include <mutex>
+#include <map>
+#include <future>
+#include <cstring>
+#include <condition_variable>
 #include <functional>
 #include <fstream>
 #include <memory>
@@ -17,6 +23,8 @@
 #include "app/impl.h"
 #include "core/ids.h"
 #include "core/rng.h"
+#include "crypto/envelope.h"
+#include "storage/record_codec.h"
 
 namespace trellis::app {
 
@@ -24,54 +32,8 @@ using domain::RecordKind;
 
 namespace {
 
-struct CsvRows {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> current;
-  bool too_many = false;
-};
-
-void OnField(void* s, size_t len, void* data) {
-  auto* c = static_cast<CsvRows*>(data);
-  c->current.emplace_back(s ? static_cast<const char*>(s) : "", s ? len : 0);
-}
-void OnRow(int, void* data) {
-  auto* c = static_cast<CsvRows*>(data);
-  c->rows.push_back(std::move(c->current));
-  c->current.clear();
-}
-
-Status ParseCsv(std::istream& in, CsvRows* out) {
-  csv_parser p;
-  if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) return Status::Internal("csv parser");
-  std::unique_ptr<csv_parser, void (*)(csv_parser*)> guard(&p, csv_free);
-  std::vector<char> buf(1 << 16);
-  bool first = true;
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    size_t n = static_cast<size_t>(in.gcount());
-    if (n == 0) break;
-    size_t skip = 0;
-    if (first && n >= 3 && static_cast<unsigned char>(buf[0]) == 0xef && static_cast<unsigned char>(buf[1]) == 0xbb &&
-        static_cast<unsigned char>(buf[2]) == 0xbf) {
-      skip = 3;  // UTF-8 byte-order mark
-    }
-    first = false;
-    if (csv_parse(&p, buf.data() + skip, n - skip, OnField, OnRow, out) != n - skip) {
-      return Status::Invalid("row " + std::to_string(out->rows.size() + 1) + ": malformed CSV (" +
-                                 csv_strerror(csv_error(&p)) + ")",
-                             "file");
-    }
-  }
-  if (csv_fini(&p, OnField, OnRow, out) != 0) {
-    return Status::Invalid("row " + std::to_string(out->rows.size() + 1) + ": malformed CSV (" +
-                               csv_strerror(csv_error(&p)) + ")",
-                           "file");
-  }
-  return Status::Ok();
-}
-
-std::string At(size_t row, size_t col, const std::string& name) {
-  return "row " + std::to_string(row) + ", column " + std::to_string(col) + " (" + name + ")";
+std::string At(size_t row, size_t col, std::string_view name) {
+  return "row " + std::to_string(row) + ", column " + std::to_string(col) + " (" + std::string(name) + ")";
 }
 
 // A spreadsheet runs a cell starting with these as a formula (OWASP CSV injection).
@@ -84,42 +46,121 @@ std::string Neutralise(const std::string& v) {
 
 }  // namespace
 
-Result<HtcdsRows> ParseHtcds(std::istream& in, const std::string& agency_id, int64_t now) {
-  CsvRows csv;
-  TRELLIS_RETURN_IF_ERROR(ParseCsv(in, &csv));
-  if (csv.rows.empty()) return Status::Invalid("row 1: the file is empty; expected a header of HTCDS field names", "file");
+// Streaming reader: libcsv hands over one cell at a time; a row is validated when it ends,
+// its normalised values appended to the table's arena. The cells of the current row live in
+// buffers reused from row to row, so reading allocates nothing per cell.
+class HtcdsReader {
+ public:
+  explicit HtcdsReader(HtcdsTable* t) : t_(*t) {}
 
-  // Header: every column a known survivor (prs_, vic_) or case (cas_, trl_) field, once.
-  struct Column {
-    const domain::FieldSpec* spec;
-  };
-  std::vector<Column> cols;
-  std::set<std::string> seen;
-  bool any_case_column = false;
-  for (size_t c = 0; c < csv.rows[0].size(); ++c) {
-    const std::string& name = csv.rows[0][c];
-    const domain::FieldSpec* spec = domain::FindField(RecordKind::kSurvivor, name);
-    if (!spec) spec = domain::FindField(RecordKind::kCase, name);
-    if (!spec) return Status::Invalid(At(1, c + 1, name) + ": not an HTCDS 2.0 field Trellis stores", name);
-    if (!seen.insert(name).second) return Status::Invalid(At(1, c + 1, name) + ": the column appears twice", name);
-    any_case_column |= spec->kind == RecordKind::kCase;
-    cols.push_back({spec});
+  static void OnField(void* s, size_t len, void* data) {
+    auto* r = static_cast<HtcdsReader*>(data);
+    if (!r->error_.ok()) return;
+    if (r->n_cells_ == r->cells_.size()) r->cells_.emplace_back();
+    r->cells_[r->n_cells_++].assign(s ? static_cast<const char*>(s) : "", s ? len : 0);
   }
-  const int64_t total = static_cast<int64_t>(csv.rows.size()) - 1;
+  static void OnRow(int, void* data) {
+    auto* r = static_cast<HtcdsReader*>(data);
+    if (r->error_.ok()) r->error_ = r->rows_ == 0 ? r->Header() : r->Row();
+    ++r->rows_;
+    r->n_cells_ = 0;
+  }
 
-  // Validate every row before anything is written.
-  HtcdsRows out;
-  std::vector<domain::Record>& survivors = out.survivors;
-  std::vector<domain::Record>& cases = out.cases;
-  survivors.reserve(total);
-  if (any_case_column) cases.reserve(total);
-  for (size_t r = 1; r < csv.rows.size(); ++r) {
-    const auto& row = csv.rows[r];
-    if (row.size() != cols.size()) {
-      return Status::Invalid("row " + std::to_string(r + 1) + ": has " + std::to_string(row.size()) +
+  Status error() const { return error_; }
+  size_t rows() const { return rows_; }
+
+ private:
+  Status Header() {
+    // Every column a known survivor (prs_, vic_) or case (cas_, trl_) field, once.
+    std::set<std::string_view> seen;
+    for (size_t c = 0; c < n_cells_; ++c) {
+      const std::string& name = cells_[c];
+      const domain::FieldSpec* spec = domain::FindField(RecordKind::kSurvivor, name);
+      if (!spec) spec = domain::FindField(RecordKind::kCase, name);
+      if (!spec) return Status::Invalid(At(1, c + 1, name) + ": not an HTCDS 2.0 field Trellis stores", name);
+      if (!seen.insert(spec->name).second) return Status::Invalid(At(1, c + 1, name) + ": the column appears twice", name);
+      t_.has_cases_ |= spec->kind == RecordKind::kCase;
+      t_.columns_.push_back(spec);
+    }
+    return Status::Ok();
+  }
+
+  Status Row() {
+    const size_t row = rows_ + 1;  // 1 = the header
+    const auto& cols = t_.columns_;
+    if (n_cells_ != cols.size()) {
+      return Status::Invalid("row " + std::to_string(row) + ": has " + std::to_string(n_cells_) +
                                  " columns, the header has " + std::to_string(cols.size()),
                              "file");
     }
+    for (size_t c = 0; c < cols.size(); ++c) {
+      const std::string& cell = cells_[c];
+      if (!cell.empty()) {
+        const domain::FieldSpec& spec = *cols[c];
+        auto v = domain::NormalizeValue(spec, cell);
+        if (!v.ok()) {
+          std::string msg = At(row, c + 1, spec.name) + ": " + v.status().message();
+          if (!spec.sealed() && domain::IsValidUtf8(cell) && cell.size() <= 80) msg += " (value \"" + cell + "\")";
+          return Status::Invalid(msg, std::string(spec.name));
+        }
+        t_.arena_ += *v;
+      }
+      if (t_.arena_.size() > UINT32_MAX) return Status::Invalid("row " + std::to_string(row) + ": the file is too large", "file");
+      t_.ends_.push_back(static_cast<uint32_t>(t_.arena_.size()));
+    }
+    return Status::Ok();
+  }
+
+  HtcdsTable& t_;
+  std::vector<std::string> cells_;
+  size_t n_cells_ = 0;
+  size_t rows_ = 0;  // complete rows so far, the header included
+  Status error_ = Status::Ok();
+};
+
+Result<HtcdsTable> ReadHtcds(std::istream& in) {
+  HtcdsTable table;
+  HtcdsReader reader(&table);
+  csv_parser p;
+  if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) return Status::Internal("csv parser");
+  std::unique_ptr<csv_parser, void (*)(csv_parser*)> guard(&p, csv_free);
+  auto malformed = [&] {
+    return Status::Invalid("row " + std::to_string(reader.rows() + 1) + ": malformed CSV (" +
+                               csv_strerror(csv_error(&p)) + ")",
+                           "file");
+  };
+  std::vector<char> buf(1 << 16);
+  bool first = true;
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    size_t n = static_cast<size_t>(in.gcount());
+    if (n == 0) break;
+    size_t skip = 0;
+    if (first && n >= 3 && static_cast<unsigned char>(buf[0]) == 0xef && static_cast<unsigned char>(buf[1]) == 0xbb &&
+        static_cast<unsigned char>(buf[2]) == 0xbf) {
+      skip = 3;  // UTF-8 byte-order mark
+    }
+    first = false;
+    const size_t parsed = csv_parse(&p, buf.data() + skip, n - skip, HtcdsReader::OnField, HtcdsReader::OnRow, &reader);
+    TRELLIS_RETURN_IF_ERROR(reader.error());
+    if (parsed != n - skip) return malformed();
+  }
+  if (csv_fini(&p, HtcdsReader::OnField, HtcdsReader::OnRow, &reader) != 0) {
+    TRELLIS_RETURN_IF_ERROR(reader.error());
+    return malformed();
+  }
+  TRELLIS_RETURN_IF_ERROR(reader.error());
+  if (reader.rows() == 0) return Status::Invalid("row 1: the file is empty; expected a header of HTCDS field names", "file");
+  return table;
+}
+
+Result<HtcdsRows> ParseHtcds(std::istream& in, const std::string& agency_id, int64_t now) {
+  TRELLIS_ASSIGN_OR_RETURN(HtcdsTable table, ReadHtcds(in));
+  HtcdsRows out;
+  const auto& cols = table.columns();
+  out.survivors.reserve(table.rows());
+  if (table.has_cases()) out.cases.reserve(table.rows());
+  for (size_t r = 0; r < table.rows(); ++r) {
     domain::Record s{RecordKind::kSurvivor};
     s.agency_id = agency_id;
     s.version = 1;
@@ -129,29 +170,58 @@ Result<HtcdsRows> ParseHtcds(std::istream& in, const std::string& agency_id, int
     k.version = 1;
     k.created_at = k.updated_at = now;
     for (size_t c = 0; c < cols.size(); ++c) {
-      if (row[c].empty()) continue;
-      const domain::FieldSpec& spec = *cols[c].spec;
-      auto v = domain::NormalizeValue(spec, row[c]);
-      if (!v.ok()) {
-        std::string msg = At(r + 1, c + 1, std::string(spec.name)) + ": " + v.status().message();
-        if (!spec.sealed() && domain::IsValidUtf8(row[c]) && row[c].size() <= 80) msg += " (value \"" + row[c] + "\")";
-        return Status::Invalid(msg, std::string(spec.name));
-      }
-      (spec.kind == RecordKind::kSurvivor ? s : k).fields.emplace(spec.name, std::move(v).value());
+      std::string_view v = table.Value(r, c);
+      if (v.empty()) continue;
+      (cols[c]->kind == RecordKind::kSurvivor ? s : k).fields.emplace(cols[c]->name, v);
     }
     s.id = NewRandomId(SystemRng(), "s");
     s.survivor_id = s.id;
-    if (any_case_column) {
+    if (table.has_cases()) {
       k.id = NewRandomId(SystemRng(), "c");
       k.survivor_id = s.id;
       k.case_number = NewCaseNumber();
-      cases.push_back(std::move(k));
+      out.cases.push_back(std::move(k));
     }
-    survivors.push_back(std::move(s));
+    out.survivors.push_back(std::move(s));
   }
   return out;
-
 }
+
+namespace {
+
+// Bytes of the kernel CSPRNG drawn 64 KiB at a time: the ids and case numbers of a whole file
+// cost one getrandom call per ~3,000 ids instead of one per id. One thread only.
+class BufferedRng final : public Rng {
+ public:
+  void Fill(uint8_t* out, size_t n) override {
+    while (n > 0) {
+      if (pos_ == sizeof buf_) {
+        SystemRng().Fill(buf_, sizeof buf_);
+        pos_ = 0;
+      }
+      const size_t take = std::min(n, sizeof buf_ - pos_);
+      std::memcpy(out, buf_ + pos_, take);
+      pos_ += take;
+      out += take;
+      n -= take;
+    }
+  }
+
+ private:
+  uint8_t buf_[64 * 1024];
+  size_t pos_ = sizeof buf_;
+};
+
+// Rows per chunk: the unit of sealing, inserting, progress and audit.
+constexpr size_t kChunkRows = 1000;
+
+// One chunk sealed and encoded, ready to insert.
+struct SealedChunk {
+  std::vector<storage::DataKeyRow> keys;
+  std::vector<storage::EncodedRecord> records;
+};
+
+}  // namespace
 
 Result<ImportReport> App::ImportHtcds(const Principal& p, const std::string& agency_id, const std::string& csv_path,
                                       const std::function<void(int64_t, int64_t)>& progress) {
@@ -161,45 +231,168 @@ Result<ImportReport> App::ImportHtcds(const Principal& p, const std::string& age
   if (!impl_->store->GetAgency(agency_id).ok()) return Status::Invalid("no such agency", "agency");
   std::ifstream in(csv_path, std::ios::binary);
   if (!in) return Status::Invalid("cannot read the file", "file");
-  TRELLIS_ASSIGN_OR_RETURN(HtcdsRows parsed, ParseHtcds(in, agency_id, clock().NowMicros()));
-  std::vector<domain::Record>& survivors = parsed.survivors;
-  std::vector<domain::Record>& cases = parsed.cases;
-  const int64_t total = static_cast<int64_t>(survivors.size());
-  if (progress) progress(total / 2, total);
+  // 1. Read and validate every row before anything is written (errors name row and column).
+  TRELLIS_ASSIGN_OR_RETURN(HtcdsTable table, ReadHtcds(in));
+  in.close();
+  const size_t n = table.rows();
+  const bool with_cases = table.has_cases();
+  const int64_t total = static_cast<int64_t>(n);
+  const int64_t now = clock().NowMicros();
+  if (progress) progress(0, total);
 
-  // Seal on both cores: a data key per survivor, every identifying field under it.
-  std::vector<storage::DataKeyRow> keys(survivors.size());
-  std::vector<storage::StoredRecord> sealed_s(survivors.size()), sealed_c(cases.size());
-  auto seal_range = [&](size_t from, size_t to) {
-    for (size_t i = from; i < to; ++i) {
+  // 2. Fresh random ids, sorted and handed out in row order: every index of the store is then
+  // appended to instead of split at random pages. The order of the ids within one import shows
+  // only the order of the rows in the file.
+  BufferedRng rng;
+  std::vector<std::string> sids(n), cids(with_cases ? n : 0), numbers(with_cases ? n : 0);
+  for (auto& id : sids) id = NewRandomId(rng, "s");
+  for (auto& id : cids) id = NewRandomId(rng, "c");
+  for (auto& c : numbers) c = NewCaseNumber(rng);
+  std::sort(sids.begin(), sids.end());
+  std::sort(cids.begin(), cids.end());
+
+  // Columns by record kind, in field-name order (the order EncodePlain and EncodeSealed use).
+  struct Col {
+    size_t index;
+    const domain::FieldSpec* spec;
+  };
+  std::vector<Col> cols_of[2];  // [0] survivor, [1] case
+  std::optional<size_t> status_col;
+  for (size_t c = 0; c < table.columns().size(); ++c) {
+    const domain::FieldSpec* f = table.columns()[c];
+    cols_of[f->kind == RecordKind::kCase].push_back({c, f});
+    if (f->name == "cas_Status") status_col = c;
+  }
+  for (auto& cols : cols_of) {
+    std::sort(cols.begin(), cols.end(), [](const Col& a, const Col& b) { return a.spec->name < b.spec->name; });
+  }
+  const std::string no_team = storage::EncodeTeam({});
+
+  // A record of row r, its identifying fields sealed under the survivor's data key with the
+  // record id and field name as additional data (as SealRecord does).
+  auto encode = [&](RecordKind kind, size_t r, const std::string& id, const crypto::Key32& key) {
+    storage::EncodedRecord e;
+    e.kind = kind;
+    e.id = id;
+    e.agency_id = agency_id;
+    e.survivor_id = sids[r];
+    e.version = 1;
+    e.created_at = e.updated_at = now;
+    e.team = no_team;
+    std::map<std::string, std::string> plain;
+    for (const Col& c : cols_of[kind == RecordKind::kCase]) {
+      std::string_view v = table.Value(r, c.index);
+      if (v.empty()) continue;
+      if (c.spec->sealed()) {
+        storage::AppendSealed(&e.sealed, c.spec->name, crypto::SealField(key, 1, id, c.spec->name, v));
+      } else {
+        plain.emplace(c.spec->name, v);
+      }
+    }
+    e.plain = storage::EncodePlain(plain);
+    if (kind == RecordKind::kCase) {
+      e.case_number = numbers[r];
+      if (status_col) e.status = table.Value(r, *status_col);
+    }
+    return e;
+  };
+  auto seal_chunk = [&](size_t chunk) {
+    SealedChunk out;
+    const size_t from = chunk * kChunkRows, to = std::min(n, from + kChunkRows);
+    out.keys.reserve(to - from);
+    out.records.reserve((to - from) * (with_cases ? 2 : 1));
+    for (size_t r = from; r < to; ++r) {
       crypto::Key32 key;
-      keys[i] = impl_->NewDataKey(survivors[i].id, &key);
-      sealed_s[i] = SealRecord(survivors[i], key);
-      if (!cases.empty()) sealed_c[i] = SealRecord(cases[i], key);
+      out.keys.push_back(impl_->NewDataKey(sids[r], &key));
+      out.records.push_back(encode(RecordKind::kSurvivor, r, sids[r], key));
+      if (with_cases) out.records.push_back(encode(RecordKind::kCase, r, cids[r], key));
+    }
+    return out;
+  };
+
+  // 3. Seal on helper threads while this thread inserts, chunk by chunk in order, in one
+  // transaction (one fsync, at the commit). At most kAhead chunks wait sealed in memory.
+  const size_t chunks = (n + kChunkRows - 1) / kChunkRows;
+  constexpr size_t kAhead = 8;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::optional<SealedChunk>> sealed(chunks);
+  size_t next_chunk = 0, inserted_chunks = 0;
+  bool stop = false;
+  auto sealer = [&] {
+    std::unique_lock lock(mu);
+    while (true) {
+      cv.wait(lock, [&] { return stop || next_chunk >= chunks || next_chunk < inserted_chunks + kAhead; });
+      if (stop || next_chunk >= chunks) return;
+      const size_t chunk = next_chunk++;
+      lock.unlock();
+      SealedChunk c = seal_chunk(chunk);
+      lock.lock();
+      sealed[chunk] = std::move(c);
+      cv.notify_all();
     }
   };
-  const size_t half = survivors.size() / 2;
-  std::thread helper(seal_range, half, survivors.size());
-  seal_range(0, half);
-  helper.join();
-  if (progress) progress(total * 3 / 4, total);
-
-  // Insert in key order: appending to the B-trees instead of splitting random pages.
-  std::vector<size_t> by_survivor(sealed_s.size()), by_case(sealed_c.size());
-  for (size_t i = 0; i < by_survivor.size(); ++i) by_survivor[i] = i;
-  for (size_t i = 0; i < by_case.size(); ++i) by_case[i] = i;
-  std::sort(by_survivor.begin(), by_survivor.end(), [&](size_t a, size_t b) { return sealed_s[a].id < sealed_s[b].id; });
-  std::sort(by_case.begin(), by_case.end(), [&](size_t a, size_t b) { return sealed_c[a].id < sealed_c[b].id; });
-  TRELLIS_RETURN_IF_ERROR(impl_->store->Write([&](storage::Txn& t) {
-    for (size_t i : by_survivor) TRELLIS_RETURN_IF_ERROR(t.PutDataKey(keys[i]));
-    for (size_t i : by_survivor) TRELLIS_RETURN_IF_ERROR(t.InsertRecord(sealed_s[i]));
-    for (size_t i : by_case) TRELLIS_RETURN_IF_ERROR(t.InsertRecord(sealed_c[i]));
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> sealers;
+  for (unsigned i = 0; i < std::min<size_t>(cores, chunks); ++i) sealers.emplace_back(sealer);
+  Status written = impl_->store->Write([&](storage::Txn& t) {
+    for (size_t i = 0; i < chunks; ++i) {
+      SealedChunk c;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return sealed[i].has_value(); });
+        c = std::move(*sealed[i]);
+        sealed[i].reset();
+      }
+      TRELLIS_RETURN_IF_ERROR(t.InsertBulk(c.keys, c.records));
+      {
+        std::lock_guard lock(mu);
+        ++inserted_chunks;
+      }
+      cv.notify_all();
+      const int64_t done = static_cast<int64_t>(std::min(n, (i + 1) * kChunkRows));
+      if (progress && done < total) progress(done, total);  // `total` once committed
+    }
     return Status::Ok();
-  }));
+  });
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+  }
+  cv.notify_all();
+  for (auto& th : sealers) th.join();
+  TRELLIS_RETURN_IF_ERROR(written);
   if (progress) progress(total, total);
-  TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "import.htcds", "ok", agency_id, "", "",
-                                            "rows=" + std::to_string(total)));
-  return ImportReport{total, static_cast<int64_t>(survivors.size()), static_cast<int64_t>(cases.size())};
+
+  // 4. Audit, IDs only: one entry per chunk naming every survivor (and its case) created, then
+  // the summary; appended together (one group commit).
+  std::vector<std::future<Status>> audited;
+  for (size_t chunk = 0; chunk < chunks; ++chunk) {
+    std::string ids;
+    for (size_t r = chunk * kChunkRows; r < std::min(n, (chunk + 1) * kChunkRows); ++r) {
+      if (!ids.empty()) ids += ',';
+      ids += sids[r];
+      if (with_cases) ids += ':' + cids[r];
+    }
+    audited.push_back(impl_->log->AppendAsync({.actor = p.user.id,
+                                               .action = "import.htcds.records",
+                                               .outcome = "ok",
+                                               .target = agency_id,
+                                               .detail = std::move(ids)}));
+  }
+  audited.push_back(impl_->log->AppendAsync({.actor = p.user.id,
+                                             .action = "import.htcds",
+                                             .outcome = "ok",
+                                             .target = agency_id,
+                                             .detail = "rows=" + std::to_string(total) +
+                                                       ",entries=" + std::to_string(chunks)}));
+  Status audit_status = Status::Ok();
+  for (auto& f : audited) {
+    Status st = f.get();
+    if (audit_status.ok() && !st.ok()) audit_status = st;
+  }
+  TRELLIS_RETURN_IF_ERROR(audit_status);
+  return ImportReport{total, total, with_cases ? total : 0};
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include "app/app.h"
 #include "app/screening.h"
 #include "audit/audit.h"
+#include "core/rng.h"
 #include "crypto/keyring.h"
 #include "crypto/secret.h"
 #include "policy/policy.h"
@@ -108,6 +109,7 @@ void ForeignView(const Principal& p, RecordView* v);
 
 // A pseudonymous case number such as "TR-7K2M-9QXD": random, never derived from a name.
 std::string NewCaseNumber();
+std::string NewCaseNumber(Rng& rng);
 
 // Categories of the fields in a view, comma-joined (for audit details: codes, not content).
 std::string CategoriesOf(const RecordView& v);

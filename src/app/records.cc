@@ -20,11 +20,13 @@ const char* Noun(RecordKind k) { return k == RecordKind::kSurvivor ? "survivor" 
 
 }  // namespace
 
-std::string NewCaseNumber() {
+std::string NewCaseNumber() { return NewCaseNumber(SystemRng()); }
+
+std::string NewCaseNumber(Rng& rng) {
   // Pseudonymous: random, never derived from names or sequence. Unambiguous alphabet.
   static constexpr char kAlpha[] = "23456789ABCDEFGHJKMNPQRSTVWXYZ";
   uint8_t b[8];
-  SystemRng().Fill(b, sizeof b);
+  rng.Fill(b, sizeof b);
   std::string s = "TR-";
   for (int i = 0; i < 8; ++i) {
     if (i == 4) s += '-';

@@ -15,15 +15,17 @@ bool DecodePlain(std::string_view text, std::map<std::string, std::string>* out)
   return true;
 }
 
+void AppendSealed(std::string* out, std::string_view name, std::string_view env) {
+  out->push_back(static_cast<char>(name.size() >> 8));
+  out->push_back(static_cast<char>(name.size() & 0xff));
+  out->append(name);
+  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((env.size() >> (8 * i)) & 0xff));
+  out->append(env);
+}
+
 std::string EncodeSealed(const std::map<std::string, std::string>& m) {
   std::string out;
-  for (const auto& [name, env] : m) {
-    out.push_back(static_cast<char>(name.size() >> 8));
-    out.push_back(static_cast<char>(name.size() & 0xff));
-    out += name;
-    for (int i = 3; i >= 0; --i) out.push_back(static_cast<char>((env.size() >> (8 * i)) & 0xff));
-    out += env;
-  }
+  for (const auto& [name, env] : m) AppendSealed(&out, name, env);
   return out;
 }
 

@@ -15,6 +15,9 @@ namespace trellis::storage {
 std::string EncodePlain(const std::map<std::string, std::string>& m);
 bool DecodePlain(std::string_view text, std::map<std::string, std::string>* out);
 std::string EncodeSealed(const std::map<std::string, std::string>& m);
+// Appends one (field, envelope) entry to an EncodeSealed encoding; entries appended in field
+// name order give exactly EncodeSealed's output.
+void AppendSealed(std::string* out, std::string_view name, std::string_view envelope);
 bool DecodeSealed(std::string_view bytes, std::map<std::string, std::string>* out);
 std::string EncodeTeam(const std::vector<std::string>& team);
 bool DecodeTeam(std::string_view text, std::vector<std::string>* out);

@@ -1,5 +1,7 @@
 #include "storage/store.h"
 
+#include "storage/record_codec.h"
+
 namespace trellis::storage {
 
 Status CaseStore::ForEachRecord(domain::RecordKind kind, const std::vector<std::string>& agency_ids,
@@ -15,6 +17,27 @@ Status CaseStore::ForEachRecord(domain::RecordKind kind, const std::vector<std::
     q.after_created = page.back().created_at;
     q.after_id = page.back().id;
   }
+}
+
+Status Txn::InsertBulk(std::span<const DataKeyRow> keys, std::span<const EncodedRecord> records) {
+  for (const DataKeyRow& k : keys) TRELLIS_RETURN_IF_ERROR(PutDataKey(k));
+  for (const EncodedRecord& e : records) {
+    StoredRecord r;
+    r.kind = e.kind;
+    r.id = e.id;
+    r.agency_id = e.agency_id;
+    r.survivor_id = e.survivor_id;
+    r.case_number = e.case_number;
+    r.status = e.status;
+    r.version = e.version;
+    r.created_at = e.created_at;
+    r.updated_at = e.updated_at;
+    if (!DecodePlain(e.plain, &r.plain) || !DecodeSealed(e.sealed, &r.sealed) || !DecodeTeam(e.team, &r.team)) {
+      return Status::Internal("bulk insert: a malformed encoded record");
+    }
+    TRELLIS_RETURN_IF_ERROR(InsertRecord(r));
+  }
+  return Status::Ok();
 }
 
 }  // namespace trellis::storage

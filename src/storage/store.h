@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,23 @@ struct StoredRecord {
   std::map<std::string, std::string> plain;
   std::map<std::string, std::string> sealed;  // field -> envelope
   std::vector<std::string> team;
+};
+
+// A record in its stored encoding (record_codec.h: EncodePlain, EncodeSealed, EncodeTeam), for
+// bulk inserts: the HTCDS import seals every field straight into this form.
+struct EncodedRecord {
+  domain::RecordKind kind = domain::RecordKind::kSurvivor;
+  std::string id;
+  std::string agency_id;
+  std::string survivor_id;
+  std::string case_number;
+  std::string status;
+  int64_t version = 0;
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  std::string plain;   // EncodePlain
+  std::string sealed;  // EncodeSealed
+  std::string team;    // EncodeTeam
 };
 
 struct UserRow {
@@ -178,6 +196,11 @@ class Txn {
   // Replaces a record if its stored version equals `expected_version` (then stored as
   // r.version); kConflict otherwise, kNotFound when absent.
   virtual Status UpdateRecord(const StoredRecord& r, int64_t expected_version) = 0;
+  // Bulk insert (HTCDS import): the data keys of new survivors, then new records, with the
+  // effect of PutDataKey for each key and InsertRecord for each record (kAlreadyExists when a
+  // record id is taken; a backend may also refuse to replace an existing data key). The default
+  // calls those single-row methods; a backend may batch the rows into fewer statements.
+  virtual Status InsertBulk(std::span<const DataKeyRow> keys, std::span<const EncodedRecord> records);
   virtual Status DeleteSurvivorRecords(const std::string& survivor_id) = 0;
   virtual Status SetMeta(const std::string& key, const std::string& value) = 0;
   // Inserts one row of any table as ExportTables produced it (moving a store between

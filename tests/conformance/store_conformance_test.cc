@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "conformance/backends.h"
+#include "storage/record_codec.h"
 #include "storage/store.h"
 
 namespace trellis::storage {
@@ -89,6 +90,38 @@ TEST_P(StoreTest, FailedTransactionChangesNothing) {
   });
   EXPECT_EQ(st.code(), Code::kInvalidArgument);
   EXPECT_EQ(store_->GetRecord(RecordKind::kCase, "c_1").status().code(), Code::kNotFound);
+}
+
+// The bulk path of the HTCDS import: rows read back as InsertRecord would have stored them; a
+// taken id fails the whole transaction.
+TEST_P(StoreTest, InsertBulkRoundTripAndTakenIdChangesNothing) {
+  std::vector<DataKeyRow> keys;
+  std::vector<EncodedRecord> recs;
+  for (int i = 0; i < 150; ++i) {  // more than one multi-row statement
+    const StoredRecord c = MakeCase("c_b" + std::to_string(1000 + i), "a_1", 5 + i);
+    keys.push_back({"s_b" + std::to_string(1000 + i), std::string("\x01wrapped", 8), 1});
+    recs.push_back({c.kind, c.id, c.agency_id, c.survivor_id, c.case_number, c.status, c.version, c.created_at,
+                    c.updated_at, EncodePlain(c.plain), EncodeSealed(c.sealed), EncodeTeam(c.team)});
+  }
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertBulk(keys, recs); }).ok());
+  auto got = store_->GetRecord(RecordKind::kCase, "c_b1149");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  const StoredRecord want = MakeCase("c_b1149", "a_1", 154);
+  EXPECT_EQ(got->plain, want.plain);
+  EXPECT_EQ(got->sealed, want.sealed);
+  EXPECT_EQ(got->team, want.team);
+  EXPECT_EQ(got->created_at, 154);
+  EXPECT_EQ(got->status, "Active");
+  EXPECT_EQ(store_->GetDataKey("s_b1000")->wrapped, std::string("\x01wrapped", 8));
+  EXPECT_EQ(*store_->CountRecords(RecordKind::kCase, {"a_1"}), 150);
+
+  std::vector<EncodedRecord> again = {recs[0]};
+  again[0].id = "c_fresh";
+  again.push_back(recs[7]);  // taken
+  std::vector<DataKeyRow> fresh_key = {{"s_fresh", "w", 1}};
+  EXPECT_EQ(store_->Write([&](Txn& t) { return t.InsertBulk(fresh_key, again); }).code(), Code::kAlreadyExists);
+  EXPECT_EQ(store_->GetRecord(RecordKind::kCase, "c_fresh").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetDataKey("s_fresh").status().code(), Code::kNotFound);
 }
 
 TEST_P(StoreTest, ListFiltersByAgencyAndPagesByKeyset) {

@@ -289,6 +289,17 @@ class PgTxn final : public Txn {
                               Blob(EncodeSealed(r.sealed)), EncodeTeam(r.team));
     });
   }
+  Status InsertBulk(std::span<const DataKeyRow> keys, std::span<const EncodedRecord> records) override {
+    for (const DataKeyRow& k : keys) TRELLIS_RETURN_IF_ERROR(PutDataKey(k));
+    for (const EncodedRecord& r : records) {
+      TRELLIS_RETURN_IF_ERROR(Inserted("record", [&] {
+        return w_.exec_prepared("insert_record", r.id, static_cast<int64_t>(r.kind), r.agency_id, r.survivor_id,
+                                r.case_number, r.status, r.version, r.created_at, r.updated_at, r.plain,
+                                Blob(r.sealed), r.team);
+      }));
+    }
+    return Status::Ok();
+  }
   Status UpdateRecord(const StoredRecord& r, int64_t expected_version) override {
     try {
       pqxx::result res =

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -124,6 +125,15 @@ class Stmt {
     sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  // Binds without a copy: `v` must stay alive and unchanged until the statement is reset.
+  Stmt& BindStatic(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
+  Stmt& BindBlobStatic(int i, std::string_view v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
   Stmt& Bind(int i, int64_t v) {
     sqlite3_bind_int64(s_, i, v);
     return *this;
@@ -220,6 +230,16 @@ UserRow ReadUser(Stmt& s) {
 constexpr char kUserCols[] =
     "id, agency_id, username, display_name, role, password_hash, disabled, failed_logins, locked_until, created_at";
 
+// "<head> (?,?,?),(?,?,?)..." with `rows` groups of `cols` parameters.
+std::string MultiRowInsert(const std::string& head, size_t cols, size_t rows) {
+  std::string group = "(";
+  for (size_t c = 0; c < cols; ++c) group += c ? ",?" : "?";
+  group += ")";
+  std::string sql = head;
+  for (size_t r = 0; r < rows; ++r) sql += (r ? "," : "") + group;
+  return sql;
+}
+
 class SqliteTxn final : public Txn {
  public:
   explicit SqliteTxn(Conn& c) : c_(c) {}
@@ -292,6 +312,35 @@ class SqliteTxn final : public Txn {
     Stmt s(c_, "INSERT INTO records(id, kind, agency_id, survivor_id, case_number, status, version, created_at,"
                 " updated_at, plain, sealed, team) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
     return BindRecord(s, r).Done("record");
+  }
+  // Up to kBulkRows rows per INSERT statement (12 columns x 64 rows stay far below SQLite's
+  // 32,766 parameters), prepared once per connection, values bound without copying.
+  static constexpr size_t kBulkRows = 64;
+  Status InsertBulk(std::span<const DataKeyRow> keys, std::span<const EncodedRecord> records) override {
+    for (size_t at = 0; at < keys.size(); at += kBulkRows) {
+      const size_t n = std::min(kBulkRows, keys.size() - at);
+      Stmt s(c_, MultiRowInsert("INSERT INTO data_keys(survivor_id, key_version, wrapped) VALUES", 3, n));
+      for (size_t i = 0; i < n; ++i) {
+        const DataKeyRow& k = keys[at + i];
+        const int b = static_cast<int>(3 * i);
+        s.BindStatic(b + 1, k.survivor_id).Bind(b + 2, int64_t{k.key_version}).BindBlobStatic(b + 3, k.wrapped);
+      }
+      TRELLIS_RETURN_IF_ERROR(s.Done("data key"));
+    }
+    for (size_t at = 0; at < records.size(); at += kBulkRows) {
+      const size_t n = std::min(kBulkRows, records.size() - at);
+      Stmt s(c_, MultiRowInsert(std::string("INSERT INTO records(") + kRecordCols + ") VALUES", 12, n));
+      for (size_t i = 0; i < n; ++i) {
+        const EncodedRecord& r = records[at + i];
+        const int b = static_cast<int>(12 * i);
+        s.BindStatic(b + 1, r.id).Bind(b + 2, static_cast<int64_t>(r.kind)).BindStatic(b + 3, r.agency_id)
+            .BindStatic(b + 4, r.survivor_id).BindStatic(b + 5, r.case_number).BindStatic(b + 6, r.status)
+            .Bind(b + 7, r.version).Bind(b + 8, r.created_at).Bind(b + 9, r.updated_at).BindStatic(b + 10, r.plain)
+            .BindBlobStatic(b + 11, r.sealed).BindStatic(b + 12, r.team);
+      }
+      TRELLIS_RETURN_IF_ERROR(s.Done("record"));
+    }
+    return Status::Ok();
   }
   Status UpdateRecord(const StoredRecord& r, int64_t expected_version) override {
     Stmt s(c_, "UPDATE records SET id=?1, kind=?2, agency_id=?3, survivor_id=?4, case_number=?5, status=?6,"
