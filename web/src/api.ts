@@ -258,3 +258,66 @@ export const api = {
   audit: (p: { limit?: number; before?: number }) =>
     request<{ items: AuditEntry[]; next_before?: number | null }>('GET', `/api/v1/audit${qs(p)}`),
 };
+
+// --- emergency access, compelled disclosure, tasks, alerts, import/export jobs ---
+export interface Task {
+  id: string;
+  type: 'notify_survivor';
+  survivor_id: string;
+  disclosure: Grant;
+}
+
+export interface AlertGrant extends Grant {
+  created_by?: string;
+  recipient_user_id?: string;
+  reason?: string;
+}
+
+export interface Job {
+  id: string;
+  kind: 'import_htcds' | 'export_htcds';
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  done: number;
+  total: number;
+  created_at: string;
+  finished_at: string | null;
+  identifying?: boolean;
+  file_available?: boolean;
+  file_expires_at?: string | null;
+  result?: { rows: number; survivors?: number; cases?: number };
+  error?: { code: string; message: string; field?: string };
+}
+
+export const opsApi = {
+  breakGlass: (survivor_id: string, reason: string) => request<Grant>('POST', '/api/v1/break-glass', { survivor_id, reason }),
+  alerts: () => request<{ items: AlertGrant[] }>('GET', '/api/v1/alerts').then((r) => r.items),
+  compelled: (body: Record<string, unknown>) => request<Grant>('POST', '/api/v1/compelled-disclosures', body),
+  tasks: () => request<{ items: Task[] }>('GET', '/api/v1/tasks').then((r) => r.items),
+  taskDone: (id: string) => request<Grant>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/done`),
+  job: (id: string) => request<Job>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`),
+  cancelJob: (id: string) => request<Job>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/cancel`),
+  startExport: (identifying: boolean) => request<Job>('POST', '/api/v1/jobs/export-htcds', { identifying }),
+  jobFileUrl: (id: string) => `/api/v1/jobs/${encodeURIComponent(id)}/file`,
+  /** Uploads the CSV as the request body (text/csv); the server answers with the queued job. */
+  async startImport(file: Blob): Promise<Job> {
+    let res: Response;
+    try {
+      res = await fetch('/api/v1/jobs/import-htcds', {
+        method: 'POST',
+        headers: { Accept: 'application/json', 'Content-Type': 'text/csv', 'X-CSRF-Token': csrfToken ?? '' },
+        body: file,
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+    } catch {
+      throw new ApiError(0, 'network', 'network error');
+    }
+    const json: unknown = await res.json().catch(() => null);
+    if (!res.ok) {
+      if (res.status === 401) onUnauthenticated?.();
+      const err = (json as { error?: { code?: string; message?: string; field?: string } } | null)?.error ?? {};
+      throw new ApiError(res.status, err.code ?? 'unknown', err.message ?? res.statusText, err.field);
+    }
+    return json as Job;
+  },
+};
