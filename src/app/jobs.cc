@@ -202,6 +202,17 @@ struct Jobs::Impl {
     for (const auto& [_, j] : jobs) {
       if (j->owner.user.id == p.user.id && !Finished(j->view.state)) ++active;
     }
+    if (static_cast<int>(jobs.size()) >= options.max_jobs) {
+      // Make room by forgetting the job that finished first (its file, if any, goes with it).
+      auto oldest = jobs.end();
+      for (auto it = jobs.begin(); it != jobs.end(); ++it) {
+        if (Finished(it->second->view.state) &&
+            (oldest == jobs.end() || it->second->view.finished_at < oldest->second->view.finished_at)) {
+          oldest = it;
+        }
+      }
+      if (oldest != jobs.end()) jobs.erase(oldest);
+    }
     if (active >= options.max_active_per_user || static_cast<int>(jobs.size()) >= options.max_jobs) {
       lock.unlock();
       TRELLIS_RETURN_IF_ERROR(app.Audit(p, "job.create", "deny", "", "", request_id, kind + ";busy"));

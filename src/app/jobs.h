@@ -30,7 +30,7 @@ struct JobOptions {
   int64_t file_ttl_seconds = 10 * 60;    // an export's file is dropped after this
   int64_t retain_seconds = 60 * 60;      // a finished job is forgotten after this
   int max_active_per_user = 2;           // queued + running
-  int max_jobs = 200;                    // kept in memory in all
+  int max_jobs = 200;                    // kept in memory in all (the oldest finished one makes room)
 };
 
 struct JobView {

@@ -105,5 +105,21 @@ TEST_F(JobsTest, AQueuedJobIsCancelledBeforeItRuns) {
   EXPECT_EQ(Wait(first->id).imported.survivors, 20000);
 }
 
+TEST_F(JobsTest, FullTableForgetsTheOldestFinishedJob) {
+  jobs_ = std::make_unique<Jobs>(*app_, JobOptions{.max_jobs = 2});
+  auto a = jobs_->StartExport(supervisor_, false, "r1");
+  ASSERT_TRUE(a.ok());
+  Wait(a->id);
+  clock_.AdvanceSeconds(1);
+  auto b = jobs_->StartExport(supervisor_, false, "r2");
+  ASSERT_TRUE(b.ok());
+  Wait(b->id);
+  auto c = jobs_->StartExport(supervisor_, false, "r3");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(jobs_->Get(supervisor_, a->id, "r").status().code(), Code::kNotFound);
+  EXPECT_TRUE(jobs_->Get(supervisor_, b->id, "r").ok());
+  Wait(c->id);
+}
+
 }  // namespace
 }  // namespace trellis::app
