@@ -169,6 +169,12 @@ test('import with a progress bar (all rows, or none with row/column named); expo
   assert.ok(text.split('\r\n').length > 3000, 'the imported survivors are exported');
   await page.getByText('The file was downloaded or has expired').waitFor();
   await axeCheck(page, 'export done');
+  // The same screen in Spanish.
+  await page.locator('.lang-switch button[lang="es"]').click();
+  await page.getByRole('heading', { name: 'Importar y exportar', level: 1 }).waitFor();
+  assert.match(await page.getByTestId('import-error').innerText(), /Fila 4, columna 2/);
+  await axeCheck(page, 'import and export (es)');
+  await page.locator('.lang-switch button[lang="en"]').click();
   assertNoProblems(page);
   await context.close();
 });

@@ -298,26 +298,31 @@ export const opsApi = {
   cancelJob: (id: string) => request<Job>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/cancel`),
   startExport: (identifying: boolean) => request<Job>('POST', '/api/v1/jobs/export-htcds', { identifying }),
   jobFileUrl: (id: string) => `/api/v1/jobs/${encodeURIComponent(id)}/file`,
-  /** Uploads the CSV as the request body (text/csv); the server answers with the queued job. */
-  async startImport(file: Blob): Promise<Job> {
-    let res: Response;
-    try {
-      res = await fetch('/api/v1/jobs/import-htcds', {
-        method: 'POST',
-        headers: { Accept: 'application/json', 'Content-Type': 'text/csv', 'X-CSRF-Token': csrfToken ?? '' },
-        body: file,
-        credentials: 'same-origin',
-        cache: 'no-store',
-      });
-    } catch {
-      throw new ApiError(0, 'network', 'network error');
-    }
-    const json: unknown = await res.json().catch(() => null);
-    if (!res.ok) {
-      if (res.status === 401) onUnauthenticated?.();
-      const err = (json as { error?: { code?: string; message?: string; field?: string } } | null)?.error ?? {};
-      throw new ApiError(res.status, err.code ?? 'unknown', err.message ?? res.statusText, err.field);
-    }
-    return json as Job;
+  /** Uploads the CSV as the request body (text/csv), reporting bytes sent; answers with the queued job. */
+  startImport(file: Blob, onUpload?: (sent: number, total: number) => void): Promise<Job> {
+    // XMLHttpRequest, not fetch: only it reports upload progress.
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', '/api/v1/jobs/import-htcds');
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.setRequestHeader('Content-Type', 'text/csv');
+      xhr.setRequestHeader('X-CSRF-Token', csrfToken ?? '');
+      xhr.withCredentials = true;
+      if (onUpload) xhr.upload.onprogress = (e) => onUpload(e.loaded, e.lengthComputable ? e.total : file.size);
+      xhr.onerror = () => reject(new ApiError(0, 'network', 'network error'));
+      xhr.onload = () => {
+        let json: unknown = null;
+        try {
+          json = JSON.parse(xhr.responseText);
+        } catch {
+          /* not JSON */
+        }
+        if (xhr.status >= 200 && xhr.status < 300) return resolve(json as Job);
+        if (xhr.status === 401) onUnauthenticated?.();
+        const err = (json as { error?: { code?: string; message?: string; field?: string } } | null)?.error ?? {};
+        reject(new ApiError(xhr.status, err.code ?? 'unknown', err.message ?? xhr.statusText, err.field));
+      };
+      xhr.send(file);
+    });
   },
 };

@@ -2,7 +2,7 @@
 // tasks to tell a survivor about a compelled disclosure (S20), completable here.
 import { useState } from 'preact/hooks';
 import { api, ApiError, opsApi, type Agency, type AlertGrant, type Task, type User } from '../api';
-import { formatDate, formatDateTime, t } from '../i18n';
+import { formatDate, formatDateTime, t, useLang } from '../i18n';
 import { can } from '../session';
 import { EmptyState, ErrorNote, Loading, useAsyncEffect } from './common';
 
@@ -66,6 +66,7 @@ function AlertItem({ a, agencyName, userName }: { a: AlertGrant; agencyName: str
 }
 
 export function ActionItems({ user }: { user: User }) {
+  useLang();  // re-render on a language switch (the router does not)
   const supervisor = user.role === 'supervisor';
   const tasksToo = can.workCases(user);  // staff who record releases (not law enforcement)
   const [tick, setTick] = useState(0);

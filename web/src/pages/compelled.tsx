@@ -5,7 +5,7 @@ import { useRoute } from 'preact-iso';
 import { useState } from 'preact/hooks';
 import { api, ApiError, opsApi, type Agency, type Grant } from '../api';
 import { ErrorNote, Loading, useAsyncEffect, usePageTitle } from '../components/common';
-import { formatDate, has, t } from '../i18n';
+import { formatDate, has, t, useLang } from '../i18n';
 import { can, getSession } from '../session';
 import { NotAllowed } from './notfound';
 
@@ -23,6 +23,7 @@ function inDays(days: number): string {
 }
 
 export function CompelledPage() {
+  useLang();  // re-render on a language switch (the router does not)
   usePageTitle('title.compelled');
   const { params } = useRoute();
   const survivorId = params.id;

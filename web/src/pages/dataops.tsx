@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, opsApi, type Job } from '../api';
 import { ErrorNote, usePageTitle } from '../components/common';
-import { formatDateTime, formatNumber, t } from '../i18n';
+import { formatDateTime, formatNumber, t, useLang } from '../i18n';
 import { getSession } from '../session';
 import { NotAllowed } from './notfound';
 
@@ -43,11 +43,16 @@ function JobProgress({ job, label }: { job: Job; label: string }) {
     : known
       ? t('jobs.progress', { done: formatNumber(job.done), total: formatNumber(job.total), pct })
       : t('jobs.working');
+  return <ProgressBar label={label} known={known} done={job.done} total={job.total} pct={pct} text={text} />;
+}
+
+function ProgressBar({ label, known, done, total, pct, text }:
+  { label: string; known: boolean; done: number; total: number; pct: number; text: string }) {
   return (
     <div data-testid="job-progress">
       {/* The bar's width is set through the CSSOM (allowed by the CSP), never a style attribute. */}
       <div class={`job-progress${known ? '' : ' indeterminate'}`} role="progressbar" aria-label={label} aria-valuemin={0}
-        aria-valuemax={known ? job.total : undefined} aria-valuenow={known ? job.done : undefined} aria-valuetext={text}>
+        aria-valuemax={known ? total : undefined} aria-valuenow={known ? done : undefined} aria-valuetext={text}>
         <div class="job-progress-bar" style={{ width: known ? `${pct}%` : '30%' }}></div>
       </div>
       <p class="muted" aria-live="polite">{text}</p>
@@ -86,7 +91,8 @@ function ImportSection() {
   const [file, setFile] = useState<File | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [job, setJob] = useJob(null);
-  const busy = !!job && !finished(job);
+  const [upload, setUpload] = useState<{ sent: number; total: number } | null>(null);
+  const busy = !!upload || (!!job && !finished(job));
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -95,9 +101,13 @@ function ImportSection() {
       setError(t('jobs.chooseFile'));
       return;
     }
+    setUpload({ sent: 0, total: file.size });
     try {
-      setJob(await opsApi.startImport(file));
+      const started = await opsApi.startImport(file, (sent, total) => setUpload({ sent, total }));
+      setUpload(null);
+      setJob(started);
     } catch (err) {
+      setUpload(null);
       setError(err instanceof ApiError && err.status === 413 ? t('jobs.tooLarge')
         : err instanceof ApiError && err.status === 429 ? t('jobs.busy')
         : err instanceof ApiError && err.status === 400 ? err.message : t('common.error'));
@@ -120,6 +130,11 @@ function ImportSection() {
         </div>
       </form>
       {error && <ErrorNote>{error}</ErrorNote>}
+      {upload && (
+        <ProgressBar label={t('jobs.uploadProgress')} known={upload.total > 0} done={upload.sent} total={upload.total}
+          pct={upload.total > 0 ? Math.round((upload.sent / upload.total) * 100) : 0}
+          text={t('jobs.uploading', { pct: upload.total > 0 ? Math.round((upload.sent / upload.total) * 100) : 0 })} />
+      )}
       {job && <JobProgress job={job} label={t('jobs.importProgress')} />}
       {job?.state === 'done' && job.result && (
         <div class="notice notice-info" role="status" data-testid="import-done">
@@ -188,6 +203,7 @@ function ExportSection() {
 }
 
 export function DataOpsPage() {
+  useLang();  // re-render on a language switch (the router does not)
   usePageTitle('title.dataops');
   const user = getSession()!.user;
   if (user.role !== 'supervisor') return <NotAllowed />;

@@ -5,7 +5,7 @@ import { useLocation } from 'preact-iso';
 import { useState } from 'preact/hooks';
 import { ApiError, opsApi } from '../api';
 import { ErrorNote, usePageTitle } from '../components/common';
-import { formatDateTime, has, t } from '../i18n';
+import { formatDateTime, has, t, useLang } from '../i18n';
 import { can, getSession } from '../session';
 import { useRerenderOn } from '../subscribe';
 import { NotAllowed } from './notfound';
@@ -51,6 +51,7 @@ export function EmergencyBanner({ survivorId }: { survivorId: string }) {
 }
 
 export function EmergencyPage() {
+  useLang();  // re-render on a language switch (the router does not)
   usePageTitle('title.emergency');
   const { route, query } = useLocation();
   const [survivorId, setSurvivorId] = useState(query.survivor ?? '');
