@@ -406,6 +406,7 @@ struct Router::Impl {
               {"finished_at", v.finished_at ? json(FormatTimestamp(v.finished_at)) : json(nullptr)}};
     if (v.kind == "export_htcds") {
       j["identifying"] = v.identifying;
+      j["bytes_written"] = v.bytes_written;
       j["file_available"] = v.file_available;
       j["file_expires_at"] = v.file_expires_at ? json(FormatTimestamp(v.file_expires_at)) : json(nullptr);
     }

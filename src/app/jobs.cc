@@ -38,6 +38,10 @@ class MemFile {
     }
     return true;
   }
+  int64_t Size() const {
+    struct stat st {};
+    return ::fstat(fd_, &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+  }
   Result<std::string> ReadAll() const {
     struct stat st {};
     if (::fstat(fd_, &st) != 0) return Status::Internal("reading the export failed");
@@ -65,6 +69,7 @@ struct Job {
   std::string request_id;            // of the request that started it (for the audit entries)
   std::unique_ptr<MemFile> input;    // import: the uploaded CSV
   std::unique_ptr<MemFile> output;   // export: the produced CSV
+  const MemFile* writing = nullptr;  // export: the CSV being written (for bytes_written)
   bool cancel_requested = false;
 };
 
@@ -159,10 +164,16 @@ struct Jobs::Impl {
         }
       } else {
         auto out = std::make_unique<MemFile>();
+        {
+          std::lock_guard<std::mutex> g(mu);
+          j.writing = out.get();
+        }
         Result<int64_t> r = out->ok() ? app.ExportHtcds(j.owner, out->path(), j.view.identifying, j.request_id)
                                       : Result<int64_t>(Status::Internal("no memory file for the export"));
         std::lock_guard<std::mutex> g(mu);
+        j.writing = nullptr;
         if (r.ok()) {
+          j.view.bytes_written = out->Size();
           j.view.exported_rows = j.view.done = j.view.total = *r;
           detail = "rows=" + std::to_string(*r);
           if (!j.cancel_requested) {
@@ -267,6 +278,7 @@ Result<JobView> Jobs::Get(const Principal& p, const std::string& job_id, const s
     impl_->Sweep(impl_->Now());
     Job* j = impl_->Find(p, job_id);
     if (j) v = j->view;
+    if (j && j->writing) v.bytes_written = j->writing->Size();
   }
   if (v.id.empty()) return impl_->Denied(p, "job.read", job_id, request_id);
   TRELLIS_RETURN_IF_ERROR(impl_->app.Audit(p, "job.read", "allow", v.id, "", request_id, v.kind + ";" + v.state));

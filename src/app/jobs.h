@@ -42,6 +42,7 @@ struct JobView {
   // Outcome.
   ImportReport imported;     // import_htcds, done
   int64_t exported_rows = 0;  // export_htcds, done
+  int64_t bytes_written = 0;  // export_htcds: size of the CSV so far (the row total is unknown until done)
   bool identifying = false;   // export_htcds
   bool file_available = false;
   int64_t file_expires_at = 0;

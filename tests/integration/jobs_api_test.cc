@@ -174,6 +174,7 @@ TEST_F(JobsApiTest, SomeoneElsesJobLooksMissing) {
   EXPECT_NE(file.headers["content-disposition"].find("attachment"), std::string::npos);
   EXPECT_EQ(file.body.rfind("\"prs_", 0), 0u) << file.body.substr(0, 100);
   EXPECT_EQ(file.body.find("prs_FirstName"), std::string::npos);  // de-identified by default
+  EXPECT_EQ(done["bytes_written"].get<size_t>(), file.body.size());
   EXPECT_EQ(Http(port(), "GET", "/api/v1/jobs/" + id + "/file", "", sup.Headers(false)).status, 412);
   EXPECT_FALSE(json::parse(Http(port(), "GET", "/api/v1/jobs/" + id, "", sup.Headers(false)).body)["file_available"]);
   EXPECT_EQ(Http(port(), "POST", "/api/v1/jobs/" + id + "/cancel", "", sup.Headers()).status, 409);

@@ -282,6 +282,7 @@ export interface Job {
   created_at: string;
   finished_at: string | null;
   identifying?: boolean;
+  bytes_written?: number;
   file_available?: boolean;
   file_expires_at?: string | null;
   result?: { rows: number; survivors?: number; cases?: number };

@@ -42,7 +42,9 @@ function JobProgress({ job, label }: { job: Job; label: string }) {
     ? t('jobs.queued')
     : known
       ? t('jobs.progress', { done: formatNumber(job.done), total: formatNumber(job.total), pct })
-      : t('jobs.working');
+      : job.kind === 'export_htcds' && job.bytes_written
+        ? t('jobs.writing', { size: formatNumber(Math.round(job.bytes_written / 1024)) })
+        : t(job.kind === 'export_htcds' ? 'jobs.preparing' : 'jobs.working');
   return <ProgressBar label={label} known={known} done={job.done} total={job.total} pct={pct} text={text} />;
 }
 
