@@ -16,9 +16,12 @@ function finished(j: Job): boolean {
 function useJob(initial: Job | null): [Job | null, (j: Job | null) => void] {
   const [job, setJob] = useState<Job | null>(initial);
   const current = useRef<string | null>(null);
+  const polls = useRef(0);
   useEffect(() => {
     if (!job || finished(job)) return;
+    if (current.current !== job.id) polls.current = 0;
     current.current = job.id;
+    polls.current += 1;
     const timer = setTimeout(async () => {
       try {
         const next = await opsApi.job(job.id);
@@ -26,7 +29,7 @@ function useJob(initial: Job | null): [Job | null, (j: Job | null) => void] {
       } catch {
         if (current.current === job.id) setJob({ ...job, state: 'failed', error: { code: 'network', message: t('common.error') } });
       }
-    }, 250);
+    }, Math.min(1000, 150 + 50 * polls.current));  // every poll is audited: back off to 1 s
     return () => clearTimeout(timer);
   }, [job]);
   return [job, (j) => {
