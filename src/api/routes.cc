@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "app/app.h"
+#include "app/jobs.h"
 #include <spdlog/spdlog.h>
 #include "domain/fields.h"
 
@@ -139,6 +140,7 @@ struct Router::Impl {
   app::App& app;
   RouteOptions options;
   std::vector<Route> routes;
+  std::unique_ptr<app::Jobs> jobs = std::make_unique<app::Jobs>(app);  // background import/export
 
   Impl(app::App& a, RouteOptions o) : app(a), options(std::move(o)) {
     Register();
@@ -397,6 +399,66 @@ struct Router::Impl {
       return JsonResponse(200, {{"items", items}});
     });
   }
+  // --- background jobs: HTCDS import and export with progress (app/jobs.h) ---
+  static json JobJson(const app::JobView& v) {
+    json j = {{"id", v.id}, {"kind", v.kind}, {"state", v.state}, {"done", v.done}, {"total", v.total},
+              {"created_at", FormatTimestamp(v.created_at)},
+              {"finished_at", v.finished_at ? json(FormatTimestamp(v.finished_at)) : json(nullptr)}};
+    if (v.kind == "export_htcds") {
+      j["identifying"] = v.identifying;
+      j["bytes_written"] = v.bytes_written;
+      j["file_available"] = v.file_available;
+      j["file_expires_at"] = v.file_expires_at ? json(FormatTimestamp(v.file_expires_at)) : json(nullptr);
+    }
+    if (v.state == "done") {
+      j["result"] = v.kind == "import_htcds"
+                        ? json{{"rows", v.imported.rows}, {"survivors", v.imported.survivors}, {"cases", v.imported.cases}}
+                        : json{{"rows", v.exported_rows}};
+    }
+    if (v.state == "failed") j["error"] = json::parse(Error(v.error).body)["error"];
+    return j;
+  }
+  void RegisterJobs() {
+    Add("POST", "/api/v1/jobs/import-htcds", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      if (req.content_type.rfind("text/csv", 0) != 0) return Error(Code::kInvalidArgument, "send the file as text/csv", "file");
+      auto v = jobs->StartImport(*p, req.body, req.request_id);
+      return v.ok() ? JsonResponse(202, JobJson(*v)) : Error(v.status());
+    });
+    Add("POST", "/api/v1/jobs/export-htcds", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto body = ParseJsonBody(req.content_type, req.body);
+      if (!body.ok()) return Error(body.status());
+      if (Status st = OnlyKeys(*body, {"identifying"}); !st.ok()) return Error(st);
+      bool identifying = false;
+      if (body->contains("identifying")) {
+        if (!(*body)["identifying"].is_boolean()) return Error(Code::kInvalidArgument, "must be true or false", "identifying");
+        identifying = (*body)["identifying"].get<bool>();
+      }
+      auto v = jobs->StartExport(*p, identifying, req.request_id);
+      return v.ok() ? JsonResponse(202, JobJson(*v)) : Error(v.status());
+    });
+    Add("GET", "/api/v1/jobs/{id}", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto v = jobs->Get(*p, params[0], req.request_id);
+      return v.ok() ? JsonResponse(200, JobJson(*v)) : Error(v.status());
+    });
+    Add("GET", "/api/v1/jobs/{id}/file", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto bytes = jobs->TakeFile(*p, params[0], req.request_id);
+      if (!bytes.ok()) return Error(bytes.status());
+      HttpResponse r;
+      r.content_type = "text/csv; charset=utf-8";
+      r.body = std::move(bytes).value();
+      r.headers.emplace_back("Content-Disposition", "attachment; filename=\"htcds-export.csv\"");
+      return r;
+    });
+    Add("POST", "/api/v1/jobs/{id}/cancel", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto v = jobs->Cancel(*p, params[0], req.request_id);
+      return v.ok() ? JsonResponse(200, JobJson(*v)) : Error(v.status());
+    });
+  }
   static std::vector<std::string> Split(const std::string& s) {
     std::vector<std::string> out;
     size_t start = 0;
@@ -559,6 +621,7 @@ struct Router::Impl {
     });
     RegisterConsent();
     RegisterSecondFactor();
+    RegisterJobs();
   }
 
   // The TOTP second factor (S8): the user's own enrolment, and an administrator's reset.
@@ -686,6 +749,8 @@ const std::vector<std::string>& RouteTable() {
       "GET /api/v1/me/second-factor", "POST /api/v1/me/second-factor/totp",
       "POST /api/v1/me/second-factor/totp/confirm", "POST /api/v1/me/second-factor/disable",
       "POST /api/v1/users/{id}/second-factor/reset",
+      "POST /api/v1/jobs/import-htcds", "POST /api/v1/jobs/export-htcds", "GET /api/v1/jobs/{id}",
+      "GET /api/v1/jobs/{id}/file", "POST /api/v1/jobs/{id}/cancel",
   };
   return table;
 }

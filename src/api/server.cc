@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -123,11 +124,23 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void Read() {
     parser_.emplace();
-    parser_->body_limit(server_.options.max_body_bytes);
+    // Beast checks Content-Length against the limit while parsing the header, so the header is
+    // read with the larger limit and the route's own limit is applied once the target is known.
+    parser_->body_limit(std::max(server_.options.max_body_bytes, server_.options.max_import_body_bytes));
     parser_->header_limit(16 * 1024);
     stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnRead(ec);
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->OnRead(ec);
+      // Only the HTCDS upload may be larger than max_body_bytes (docs/api/openapi.yaml).
+      const auto target = self->parser_->get().target();
+      if (self->parser_->get().method() != http::verb::post ||
+          target.substr(0, target.find('?')) != "/api/v1/jobs/import-htcds") {
+        const auto length = self->parser_->content_length();
+        if (length && *length > self->server_.options.max_body_bytes) return self->OnRead(http::error::body_limit);
+        self->parser_->body_limit(self->server_.options.max_body_bytes);  // chunked bodies: checked as they arrive
+      }
+      http::async_read(self->stream_, self->buffer_, *self->parser_,
+                       [self](beast::error_code ec2, size_t) { self->OnRead(ec2); });
     });
   }
 

@@ -19,6 +19,7 @@ struct ServerOptions {
   int io_threads = 2;
   int worker_threads = 32;
   size_t max_body_bytes = 1 << 20;
+  size_t max_import_body_bytes = 32 << 20;  // POST /api/v1/jobs/import-htcds only
   int read_timeout_seconds = 30;
   bool access_log = true;
 };

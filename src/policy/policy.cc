@@ -54,6 +54,7 @@ bool CanRecordReleases(Role role) {
   return CanWorkCases(role) && role != Role::kLeVictimSpecialist && role != Role::kLeInvestigator;
 }
 bool CanRecordCompelledDisclosure(Role role) { return role == Role::kSupervisor || domain::IsLegalTeam(role); }
+bool CanRunBulkJobs(Role role) { return role == Role::kSupervisor; }
 
 bool Grant::Covers(const Subject& s, const std::string& survivor, int64_t now) const {
   return InForceAt(now) && survivor_id == survivor && !recipient_agency_id.empty() &&

@@ -99,5 +99,7 @@ bool CanManageUsers(domain::Role role);
 bool CanRecordReleases(domain::Role role);
 // May this subject record a compelled disclosure (supervisors and the legal team)?
 bool CanRecordCompelledDisclosure(domain::Role role);
+// Bulk HTCDS import into and export from the agency over HTTP (background jobs): supervisors.
+bool CanRunBulkJobs(domain::Role role);
 
 }  // namespace trellis::policy

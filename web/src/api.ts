@@ -281,3 +281,71 @@ export interface TotpEnrolment {
   secret: string;
   otpauth_uri: string;
 }
+// --- emergency access, compelled disclosure, tasks, alerts, import/export jobs ---
+export interface Task {
+  id: string;
+  type: 'notify_survivor';
+  survivor_id: string;
+  disclosure: Grant;
+}
+
+export interface AlertGrant extends Grant {
+  created_by?: string;
+  recipient_user_id?: string;
+  reason?: string;
+}
+
+export interface Job {
+  id: string;
+  kind: 'import_htcds' | 'export_htcds';
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  done: number;
+  total: number;
+  created_at: string;
+  finished_at: string | null;
+  identifying?: boolean;
+  bytes_written?: number;
+  file_available?: boolean;
+  file_expires_at?: string | null;
+  result?: { rows: number; survivors?: number; cases?: number };
+  error?: { code: string; message: string; field?: string };
+}
+
+export const opsApi = {
+  breakGlass: (survivor_id: string, reason: string) => request<Grant>('POST', '/api/v1/break-glass', { survivor_id, reason }),
+  alerts: () => request<{ items: AlertGrant[] }>('GET', '/api/v1/alerts').then((r) => r.items),
+  compelled: (body: Record<string, unknown>) => request<Grant>('POST', '/api/v1/compelled-disclosures', body),
+  tasks: () => request<{ items: Task[] }>('GET', '/api/v1/tasks').then((r) => r.items),
+  taskDone: (id: string) => request<Grant>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/done`),
+  job: (id: string) => request<Job>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`),
+  cancelJob: (id: string) => request<Job>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/cancel`),
+  startExport: (identifying: boolean) => request<Job>('POST', '/api/v1/jobs/export-htcds', { identifying }),
+  jobFileUrl: (id: string) => `/api/v1/jobs/${encodeURIComponent(id)}/file`,
+  /** Uploads the CSV as the request body (text/csv), reporting bytes sent; answers with the queued job. */
+  startImport(file: Blob, onUpload?: (sent: number, total: number) => void): Promise<Job> {
+    // XMLHttpRequest, not fetch: only it reports upload progress.
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', '/api/v1/jobs/import-htcds');
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.setRequestHeader('Content-Type', 'text/csv');
+      xhr.setRequestHeader('X-CSRF-Token', csrfToken ?? '');
+      xhr.withCredentials = true;
+      if (onUpload) xhr.upload.onprogress = (e) => onUpload(e.loaded, e.lengthComputable ? e.total : file.size);
+      xhr.onerror = () => reject(new ApiError(0, 'network', 'network error'));
+      xhr.onload = () => {
+        let json: unknown = null;
+        try {
+          json = JSON.parse(xhr.responseText);
+        } catch {
+          /* not JSON */
+        }
+        if (xhr.status >= 200 && xhr.status < 300) return resolve(json as Job);
+        if (xhr.status === 401) onUnauthenticated?.();
+        const err = (json as { error?: { code?: string; message?: string; field?: string } } | null)?.error ?? {};
+        reject(new ApiError(xhr.status, err.code ?? 'unknown', err.message ?? xhr.statusText, err.field));
+      };
+      xhr.send(file);
+    });
+  },
+};

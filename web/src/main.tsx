@@ -13,6 +13,9 @@ import { NotFoundPage } from './pages/notfound';
 import { SecurityPage } from './pages/security';
 import { SurvivorEditPage, SurvivorNewPage, SurvivorPage } from './pages/survivor';
 import { SurvivorsPage } from './pages/survivors';
+import { CompelledPage } from './pages/compelled';
+import { DataOpsPage } from './pages/dataops';
+import { EmergencyPage } from './pages/emergency';
 import { installEscapeShortcut } from './quickexit';
 import { clearSession, getSession, useSession } from './session';
 import './styles.css';
@@ -50,6 +53,9 @@ function App() {
           <Route path="/cases/:id/edit" component={CaseEditPage} />
           <Route path="/audit" component={AuditPage} />
           <Route path="/security" component={SecurityPage} />
+          <Route path="/emergency" component={EmergencyPage} />
+          <Route path="/survivors/:id/compelled" component={CompelledPage} />
+          <Route path="/data" component={DataOpsPage} />
           <Route default component={NotFoundPage} />
         </Router>
       )}

@@ -87,6 +87,7 @@ export function Layout({ session, children }: { session: Session | null; childre
             {can.workCases(user) && <NavLink href="/cases">{t('nav.cases')}</NavLink>}
             {can.readAudit(user) && <NavLink href="/audit">{t('nav.audit')}</NavLink>}
             <NavLink href="/security">{t('nav.security')}</NavLink>
+            {user.role === 'supervisor' && <NavLink href="/data">{t('nav.data')}</NavLink>}
           </nav>
         )}
         <div class="topbar-tools">

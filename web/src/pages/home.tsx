@@ -4,6 +4,8 @@ import { CaseTable } from '../components/casetable';
 import { EmptyState, ErrorNote, Loading, useAsyncEffect, usePageTitle } from '../components/common';
 import { roleLabel, t } from '../i18n';
 import { can, getSession } from '../session';
+import { ActionItems } from '../components/actionitems';
+import { EmergencyLink } from './emergency';
 
 type Load<T> = { state: 'loading' } | { state: 'error' } | { state: 'ok'; data: T };
 
@@ -118,6 +120,12 @@ export function HomePage() {
           </div>
         )}
       </div>
+      <ActionItems user={user} />
+      {(can.workCases(user) || can.seeShared(user)) && (
+        <p class="hint">
+          {t('emergency.homeHint')} <EmergencyLink />
+        </p>
+      )}
       {can.workCases(user) && (
         <div class="grid-2">
           <CaseSection

@@ -11,6 +11,8 @@ import { can, fieldsOf, getSession } from '../session';
 import { ReleasesPanel } from '../components/releases';
 import { NotAllowed } from './notfound';
 import { SurvivorName } from './survivors';
+import { canRecordCompelled } from './compelled';
+import { EmergencyBanner, EmergencyLink } from './emergency';
 
 type State = { state: 'loading' } | { state: 'missing' } | { state: 'error' } | { state: 'ok'; record: RecordView };
 
@@ -75,6 +77,8 @@ export function SurvivorPage() {
   const [s] = useRecord('survivor', params.id);
   // Law enforcement reads what a release shares with its agency; case roles work the record.
   const works = can.workCases(session.user);
+  // Another agency's record (opened in an emergency or under a release): read only.
+  const own = s.state === 'ok' && s.record.agency_id === session.user.agency_id;
   if (!works && !can.seeShared(session.user)) return <NotAllowed />;
   return (
     <>
@@ -88,21 +92,32 @@ export function SurvivorPage() {
             </p>
           )}
         </div>
-        {s.state === 'ok' && works && (
+        {s.state === 'ok' && works && own && (
           <div class="page-actions">
             <a class="button" href={`/survivors/${encodeURIComponent(s.record.id)}/edit`}>
               {t('common.edit')}
             </a>
+            {canRecordCompelled() && (
+              <a class="button" href={`/survivors/${encodeURIComponent(s.record.id)}/compelled`} data-testid="compelled-link">
+                {t('compelled.link')}
+              </a>
+            )}
           </div>
         )}
       </div>
+      <EmergencyBanner survivorId={params.id} />
       <RecordStateNote s={s} />
+      {(s.state === 'missing' || (s.state === 'ok' && s.record.redacted.length > 0)) && (
+        <p class="hint">
+          {t('emergency.recordHint')} <EmergencyLink survivorId={params.id} />
+        </p>
+      )}
       {s.state === 'ok' && (
         <>
           <div class="sections">
             {groupByCategory(
               // A partner agency sees only what was released to it: no empty sections for the rest.
-              fieldsOf(session, 'survivor').filter((f) => works || f.name in s.record.fields),
+              fieldsOf(session, 'survivor').filter((f) => (works && own) || f.name in s.record.fields),
               SURVIVOR_SECTIONS,
             ).map(([cat, specs]) => (
               <section class="card" key={cat} aria-labelledby={`sec-${cat}`} data-testid={`section-${cat}`}>
@@ -111,8 +126,8 @@ export function SurvivorPage() {
               </section>
             ))}
           </div>
-          {works && <SurvivorCases survivorId={s.record.id} />}
-          {works && <ReleasesPanel survivorId={s.record.id} />}
+          {works && own && <SurvivorCases survivorId={s.record.id} />}
+          {works && own && <ReleasesPanel survivorId={s.record.id} />}
         </>
       )}
     </>

@@ -1,0 +1,125 @@
+// Background jobs with an injected clock: the export's file expires, finished jobs are
+// forgotten, a queued job is cancelled before it runs, and only the starter sees a job.
+#include "app/jobs.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+namespace trellis::app {
+namespace {
+
+namespace fs = std::filesystem;
+using domain::Role;
+
+class JobsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/jobs_test_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::remove_all(dir_);
+    ASSERT_TRUE(App::Init({dir_}).ok());
+    auto a = App::Open({.data_dir = dir_, .clock = &clock_});
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    app_ = std::move(a).value();
+    ngo_ = app_->AddAgency(CliOperator(), "NGO", domain::AgencyKind::kNgoServiceProvider)->id;
+    supervisor_ = User("sup1", Role::kSupervisor);
+    other_supervisor_ = User("sup2", Role::kSupervisor);
+    advocate_ = User("adv1", Role::kAdvocate);
+    jobs_ = std::make_unique<Jobs>(*app_);
+  }
+  void TearDown() override {
+    jobs_.reset();
+    app_.reset();
+    fs::remove_all(dir_);
+  }
+  Principal User(const std::string& name, Role role) {
+    auto u = app_->AddUser(CliOperator(), ngo_, name, name, role, "a good long passphrase");
+    EXPECT_TRUE(u.ok()) << u.status().ToString();
+    return app_->PrincipalFor(*u);
+  }
+  JobView Wait(const std::string& id) {
+    for (int i = 0; i < 400; ++i) {
+      auto v = jobs_->Get(supervisor_, id, "r");
+      EXPECT_TRUE(v.ok());
+      if (v->state != "queued" && v->state != "running") return *v;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << "job did not finish";
+    return {};
+  }
+  FakeClock clock_{1'780'000'000'000'000};
+  std::string dir_, ngo_;
+  std::unique_ptr<App> app_;
+  std::unique_ptr<Jobs> jobs_;
+  Principal supervisor_, other_supervisor_, advocate_;
+};
+
+TEST_F(JobsTest, ExportFileExpiresAndFinishedJobsAreForgotten) {
+  auto j = jobs_->StartExport(supervisor_, false, "r1");
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  JobView done = Wait(j->id);
+  ASSERT_EQ(done.state, "done");
+  EXPECT_TRUE(done.file_available);
+  clock_.AdvanceSeconds(10 * 60 + 1);
+  auto v = jobs_->Get(supervisor_, j->id, "r2");
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->file_available);
+  EXPECT_EQ(jobs_->TakeFile(supervisor_, j->id, "r3").status().code(), Code::kFailedPrecondition);
+  clock_.AdvanceSeconds(60 * 60);
+  EXPECT_EQ(jobs_->Get(supervisor_, j->id, "r4").status().code(), Code::kNotFound);
+}
+
+TEST_F(JobsTest, OnlyTheStarterSeesTheJobAndOnlySupervisorsStartOne) {
+  EXPECT_EQ(jobs_->StartExport(advocate_, false, "r").status().code(), Code::kForbidden);
+  EXPECT_EQ(jobs_->StartImport(advocate_, "prs_Gender\nFeminine\n", "r").status().code(), Code::kForbidden);
+  auto j = jobs_->StartImport(supervisor_, "prs_Gender\nFeminine\n", "r1");
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(jobs_->Get(other_supervisor_, j->id, "r").status().code(), Code::kNotFound);
+  EXPECT_EQ(jobs_->Cancel(other_supervisor_, j->id, "r").status().code(), Code::kNotFound);
+  EXPECT_EQ(jobs_->TakeFile(other_supervisor_, j->id, "r").status().code(), Code::kNotFound);
+  EXPECT_EQ(Wait(j->id).imported.survivors, 1);
+  // An import has no file to take; that looks like a missing job too.
+  EXPECT_EQ(jobs_->TakeFile(supervisor_, j->id, "r").status().code(), Code::kNotFound);
+}
+
+TEST_F(JobsTest, AQueuedJobIsCancelledBeforeItRuns) {
+  // Two jobs of one user: the second waits behind the first; cancelled, it never imports.
+  std::string big = "prs_Gender\n";
+  for (int i = 0; i < 20000; ++i) big += "Feminine\n";
+  auto first = jobs_->StartImport(supervisor_, big, "r1");
+  auto second = jobs_->StartImport(supervisor_, "prs_Gender\nFeminine\n", "r2");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(jobs_->StartExport(supervisor_, false, "r3").status().code(), Code::kRateLimited);  // two active
+  auto c = jobs_->Cancel(supervisor_, second->id, "r4");
+  if (c.ok()) {
+    EXPECT_EQ(c->state, "cancelled");
+    EXPECT_EQ(Wait(second->id).state, "cancelled");
+  } else {
+    // The machine was fast enough to start it already: an import that runs is not cut short.
+    EXPECT_EQ(c.status().code(), Code::kConflict);
+  }
+  EXPECT_EQ(Wait(first->id).imported.survivors, 20000);
+}
+
+TEST_F(JobsTest, FullTableForgetsTheOldestFinishedJob) {
+  jobs_ = std::make_unique<Jobs>(*app_, JobOptions{.max_jobs = 2});
+  auto a = jobs_->StartExport(supervisor_, false, "r1");
+  ASSERT_TRUE(a.ok());
+  Wait(a->id);
+  clock_.AdvanceSeconds(1);
+  auto b = jobs_->StartExport(supervisor_, false, "r2");
+  ASSERT_TRUE(b.ok());
+  Wait(b->id);
+  auto c = jobs_->StartExport(supervisor_, false, "r3");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(jobs_->Get(supervisor_, a->id, "r").status().code(), Code::kNotFound);
+  EXPECT_TRUE(jobs_->Get(supervisor_, b->id, "r").ok());
+  Wait(c->id);
+}
+
+}  // namespace
+}  // namespace trellis::app
