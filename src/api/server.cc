@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -123,11 +124,22 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void Read() {
     parser_.emplace();
-    parser_->body_limit(server_.options.max_body_bytes);
+    // Headers first, with room for the largest upload; then the route decides: file uploads
+    // (UploadBodyLimit) may be larger than every other request (max_body_bytes).
+    parser_->body_limit(std::max<uint64_t>(server_.options.max_body_bytes, kUploadBodyBytes));
     parser_->header_limit(16 * 1024);
     stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnRead(ec);
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->OnRead(ec);
+      std::string target(self->parser_->get().target());
+      const uint64_t limit = std::max<uint64_t>(
+          self->server_.options.max_body_bytes,
+          UploadBodyLimit(std::string(self->parser_->get().method_string()), target.substr(0, target.find('?'))));
+      if (self->parser_->content_length().value_or(0) > limit) return self->OnRead(http::error::body_limit);
+      self->parser_->body_limit(limit);
+      if (self->parser_->is_done()) return self->OnRead({});
+      http::async_read(self->stream_, self->buffer_, *self->parser_,
+                       [self](beast::error_code ec2, size_t) { self->OnRead(ec2); });
     });
   }
 

@@ -59,6 +59,7 @@ struct Grant {
   int64_t effective_at = 0;  // micros
   int64_t expires_at = 0;    // micros, exclusive
   int64_t revoked_at = 0;    // 0 = not revoked
+  std::vector<std::string> evidence_ids;  // releases: the evidence items named (policy/evidence.h)
 
   bool InForceAt(int64_t now) const { return revoked_at == 0 && effective_at <= now && now < expires_at; }
   // In force, and naming this subject's agency (and user, for break-glass) and survivor.

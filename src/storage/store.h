@@ -114,6 +114,7 @@ struct GrantRow {
   std::string revoke_reason;        // code
   int64_t task_done_at = 0;         // compelled: when the survivor was notified (0 = task open)
   std::string sealed;               // envelope sealed by app/ (signers, reasons); may be empty
+  std::string evidence_ids;         // releases: evidence item ids named, comma-separated
 };
 
 struct GrantQuery {
@@ -138,6 +139,24 @@ struct DisclosureRow {
   std::string basis;       // "release", "break_glass", "compelled"
   std::string grant_ids;   // comma-separated
   std::string request_id;
+};
+
+// An evidence item (docs/consent.md): metadata in clear only where it names no one; title,
+// description, date and the file's SHA-256 in `sealed`, the file itself in `content`, both
+// envelopes sealed by app/ with the survivor's data key.
+struct EvidenceRow {
+  std::string id;
+  std::string survivor_id;
+  std::string case_id;       // "" = the survivor's, not one case's
+  std::string agency_id;     // the survivor's agency
+  std::string kind;          // domain::EvidenceKinds()
+  std::string grant_id;      // signed_release: the release it is the signed copy of; "" otherwise
+  std::string content_type;  // canonical type of the file; "" = no file
+  int64_t size = 0;          // plaintext bytes of the file; 0 = no file
+  int64_t created_at = 0;
+  std::string created_by;
+  std::string sealed;   // envelope
+  std::string content;  // envelope of the file (filled only by GetEvidence(..., true))
 };
 
 // The write side of one transaction.
@@ -173,6 +192,11 @@ class Txn {
   // kNotFound when absent.
   virtual Status UpdateGrant(const GrantRow& g) = 0;
   virtual Status InsertDisclosure(const DisclosureRow& d) = 0;  // d.seq is ignored
+  // Evidence: inserted once (kAlreadyExists when the id is taken). SetEvidenceContent stores
+  // the file (content_type, size, sealed, content of e) of an item that has none yet: kNotFound
+  // when absent, kConflict when it has a file. DeleteSurvivorRecords deletes the items too.
+  virtual Status InsertEvidence(const EvidenceRow& e) = 0;
+  virtual Status SetEvidenceContent(const EvidenceRow& e) = 0;
 };
 
 struct AuditRow {
@@ -217,6 +241,10 @@ class CaseStore {
   virtual Result<std::vector<GrantRow>> ListGrants(const GrantQuery& q) = 0;
   // A survivor's disclosures, oldest first.
   virtual Result<std::vector<DisclosureRow>> ListDisclosures(const std::string& survivor_id) = 0;
+  // Evidence: one item (kNotFound), with its file only when `with_content`; a survivor's items
+  // without files, oldest first (one indexed query).
+  virtual Result<EvidenceRow> GetEvidence(const std::string& id, bool with_content) = 0;
+  virtual Result<std::vector<EvidenceRow>> ListEvidence(const std::string& survivor_id) = 0;
 
   // Audit: appended atomically with its checkpoint; read back in order for verification.
   // In one exclusive write transaction: reads the last stored entry (seq 0 when empty),
