@@ -9,6 +9,7 @@ import { RecordForm } from '../components/recordform';
 import { formatDateTime, t } from '../i18n';
 import { can, fieldsOf, getSession } from '../session';
 import { ReleasesPanel } from '../components/releases';
+import { EvidencePanel } from '../components/evidence';
 import { NotAllowed } from './notfound';
 import { SurvivorName } from './survivors';
 
@@ -112,6 +113,7 @@ export function SurvivorPage() {
             ))}
           </div>
           {works && <SurvivorCases survivorId={s.record.id} />}
+          <EvidencePanel survivorId={s.record.id} canAdd={works && s.record.agency_id === session.user.agency_id} />
           {works && <ReleasesPanel survivorId={s.record.id} />}
         </>
       )}
