@@ -121,6 +121,11 @@ TEST_F(EvidenceApiTest, SameAgencyCrossAgencyRevocationAndWorkProduct) {
   ASSERT_EQ(g.status, 201) << g.body;
   const std::string gid = json::parse(g.body)["id"];
   EXPECT_EQ(json::parse(g.body)["evidence_ids"], json::array({named}));
+  // The printable release names the item by its title, so the survivor knows what is shared.
+  auto doc = Http(port(), "GET", "/api/v1/releases/" + gid + "/document?lang=es", "", adv.Headers(false));
+  ASSERT_EQ(doc.status, 200);
+  EXPECT_NE(doc.body.find("Esta prueba: <strong>EVTITLE-NAMED</strong>"), std::string::npos) << doc.body;
+  EXPECT_EQ(doc.body.find("EVTITLE-OTHER"), std::string::npos);
   auto list = Http(port(), "GET", "/api/v1/survivors/" + sid + "/evidence", "", le.Headers(false));
   ASSERT_EQ(list.status, 200) << list.body;
   EXPECT_NE(list.body.find("EVTITLE-NAMED"), std::string::npos);
