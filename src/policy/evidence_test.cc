@@ -86,5 +86,19 @@ TEST(EvidencePolicy, MalformedInputsDeny) {
                    .allowed());
 }
 
+// A release of named items only (no category) shares those items, not the survivor's records.
+TEST(EvidencePolicy, AReleaseOfItemsOnlyOpensNoRecord) {
+  Grant g = GrantFor(State::kNamed);
+  g.categories = 0;
+  std::vector<Grant> gs{g};
+  Subject le{"u_me", "a_2", Role::kLeVictimSpecialist};
+  for (auto kind : {domain::RecordKind::kSurvivor, domain::RecordKind::kCase}) {
+    for (Action a : {Action::kRead, Action::kList, Action::kExport}) {
+      EXPECT_FALSE(Decide(le, a, {kind, "a_1", {}, "s_1"}, {kNow, gs}).allowed());
+    }
+  }
+  EXPECT_TRUE(DecideEvidence(le, Action::kRead, {"e_1", "a_1", "s_1", false}, {kNow, gs}).allowed());
+}
+
 }  // namespace
 }  // namespace trellis::policy

@@ -11,6 +11,8 @@
 //    resource's survivor naming the subject's agency (and, for break-glass, the subject). Then
 //    it may read, list, search and export exactly the granted categories; every other field is
 //    redacted; privileged fields never (S4, whatever a grant says); it never writes.
+//    A grant without categories (a release of named evidence items only, policy/evidence.h)
+//    opens no record at all.
 //  - A grant is in force when effective_at <= now < expires_at and it is not revoked. The app
 //    loads grants on every request (no cache), so revocation and expiry apply at once (S3).
 //  - Auditors and administrators see no survivor data.
