@@ -38,12 +38,17 @@ test('add evidence with a file, name it in a release, the LE specialist download
   await adv.page.selectOption('#ev-kind', 'written_statement');
   await adv.page.fill('#ev-date', '2026-03-01');
   await adv.page.fill('#ev-description', 'Told to the advocate, in Spanish.');
+  // A web page posing as a PDF is refused (the server checks the bytes); the item is kept once.
+  await adv.page.setInputFiles('#ev-file', { name: 'fake.pdf', mimeType: 'application/pdf', buffer: Buffer.from('<html><script>alert(1)</script></html>') });
+  await form.getByRole('button', { name: 'Save the item' }).click();
+  await form.getByText('The file was not accepted.', { exact: false }).waitFor();
+  await axeCheck(adv.page, 'evidence form with an error');
   await adv.page.setInputFiles('#ev-file', { name: 'statement.pdf', mimeType: 'application/pdf', buffer: PDF });
-  await axeCheck(adv.page, 'evidence form');
   await form.getByRole('button', { name: 'Save the item' }).click();
   const item = section.getByTestId('evidence-list').locator('li', { hasText: TITLE });
   await item.waitFor();
   await waitIdle(adv.page);
+  assert.equal(await item.count(), 1, 'one item, not one per try');
   assert.deepEqual(await download(adv.page, item.getByRole('button', { name: 'Download' })), PDF);
   await screenshot(adv.page, 'evidence');
 

@@ -39,6 +39,8 @@ function EvidenceForm({ survivorId, onDone }: { survivorId: string; onDone: () =
   const [file, setFile] = useState<File | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Saved, but its file was refused: a second try only sends a file (no duplicate item).
+  const [savedId, setSavedId] = useState<string | null>(null);
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -48,10 +50,11 @@ function EvidenceForm({ survivorId, onDone }: { survivorId: string; onDone: () =
     }
     setBusy(true);
     try {
-      const item = await evidenceApi.create(survivorId, { title, kind, description, date });
+      const id = savedId ?? (await evidenceApi.create(survivorId, { title, kind, description, date })).id;
+      setSavedId(id);
       if (file) {
         try {
-          await evidenceApi.upload(item.id, file);
+          await evidenceApi.upload(id, file);
         } catch (err) {
           // The item is saved; its file was refused: say why, the list shows the item without a file.
           setError(err instanceof ApiError && err.status === 413 ? t('evidence.tooLarge') : t('evidence.badFile'));
