@@ -185,6 +185,36 @@ TEST_F(EvidenceApiTest, SameAgencyCrossAgencyRevocationAndWorkProduct) {
   }
 }
 
+// Attorney work product: the legal clinic's legal team only; never named in a release (S4).
+TEST_F(EvidenceApiTest, WorkProductStaysWithTheLegalTeam) {
+  Session att = Login(port(), "attorney");
+  Session para = Login(port(), "paralegal");
+  Session le = Login(port(), "lespecialist");
+  const std::string sid = NewSurvivor(att);
+  const std::string notes = NewItem(att, sid, "attorney_notes", "EVTITLE-WORKPRODUCT");
+  ASSERT_FALSE(notes.empty());
+  auto seen = Http(port(), "GET", "/api/v1/evidence/" + notes, "", para.Headers(false));
+  EXPECT_EQ(seen.status, 200) << seen.body;
+  json rel = {{"survivor_id", sid},
+              {"recipient_agency_id", Agency(le)},
+              {"evidence_ids", {notes}},
+              {"purpose", "investigation"},
+              {"expires_on", FormatDate(SystemClock().NowMicros() + int64_t{30} * 86'400'000'000)},
+              {"signers", {{{"relationship", "survivor"}, {"name", "Evi"}}}}};
+  auto g = Http(port(), "POST", "/api/v1/releases", rel.dump(), att.Headers());
+  ASSERT_EQ(g.status, 400) << g.body;
+  EXPECT_EQ(json::parse(g.body)["error"]["field"], "evidence_ids");
+  EXPECT_EQ(g.body.find("EVTITLE"), std::string::npos);
+  // With a release of every category, the notes still stay behind.
+  rel.erase("evidence_ids");
+  rel["categories"] = {"identity", "trafficking_history", "immigration"};
+  ASSERT_EQ(Http(port(), "POST", "/api/v1/releases", rel.dump(), att.Headers()).status, 201);
+  ExpectLikeMissing(le, "/api/v1/evidence/" + notes, "/api/v1/evidence/e_aaaaaaaaaaaaaaaaaaaaaaaaaa");
+  auto list = Http(port(), "GET", "/api/v1/survivors/" + sid + "/evidence", "", le.Headers(false));
+  EXPECT_EQ(list.status, 200);
+  EXPECT_EQ(list.body, R"({"items":[]})");
+}
+
 TEST_F(EvidenceApiTest, UploadLimit) {
   Session adv = Login(port(), "advocate");
   const std::string sid = NewSurvivor(adv);
