@@ -232,6 +232,8 @@ struct Router::Impl {
     }
     if (g.kind == "compelled") j["survivor_notified"] = g.task_done_at != 0;
     if (!g.reason.empty()) j["reason"] = g.reason;
+    if (g.kind == "release") j["evidence_ids"] = g.evidence_ids;
+    if (!g.signed_copy_id.empty()) j["signed_copy_id"] = g.signed_copy_id;
     return j;
   }
   static json GrantsJson(const std::vector<app::GrantView>& gs) {
@@ -265,7 +267,7 @@ struct Router::Impl {
       auto body = ParseJsonBody(req.content_type, req.body);
       if (!body.ok()) return Error(body.status());
       if (Status st = OnlyKeys(*body, {"survivor_id", "recipient_agency_id", "categories", "purpose", "language",
-                                       "effective_on", "expires_on", "signers"});
+                                       "effective_on", "expires_on", "signers", "evidence_ids"});
           !st.ok()) {
         return Error(st);
       }
@@ -287,6 +289,9 @@ struct Router::Impl {
       auto cats = Strings(*body, "categories");
       if (!cats.ok()) return Error(cats.status());
       in.categories = *cats;
+      auto evidence = Strings(*body, "evidence_ids");
+      if (!evidence.ok()) return Error(evidence.status());
+      in.evidence_ids = *evidence;
       if (body->contains("signers")) {
         const json& sj = (*body)["signers"];
         if (!sj.is_array()) return Error(Code::kInvalidArgument, "must be an array", "signers");
@@ -459,6 +464,70 @@ struct Router::Impl {
       return v.ok() ? JsonResponse(200, JobJson(*v)) : Error(v.status());
     });
   }
+  // --- evidence items (docs/consent.md, "Evidence items"); files travel as raw bodies ---
+  static json EvidenceJson(const app::EvidenceView& v) {
+    json j = {{"id", v.id},       {"survivor_id", v.survivor_id}, {"kind", v.kind},
+              {"title", v.title}, {"description", v.description}, {"created_at", FormatTimestamp(v.created_at)}};
+    j["date"] = v.date.empty() ? json(nullptr) : json(v.date);
+    j["case_id"] = v.case_id.empty() ? json(nullptr) : json(v.case_id);
+    if (!v.created_by.empty()) j["created_by"] = v.created_by;
+    if (!v.grant_id.empty()) j["release_id"] = v.grant_id;
+    j["file"] = v.size == 0 ? json(nullptr)
+                            : json({{"content_type", v.content_type}, {"size", v.size}, {"sha256", v.sha256}});
+    return j;
+  }
+  void RegisterEvidence() {
+    Add("POST", "/api/v1/survivors/{id}/evidence", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      auto body = ParseJsonBody(req.content_type, req.body);
+      if (!body.ok()) return Error(body.status());
+      if (Status st = OnlyKeys(*body, {"title", "kind", "description", "date", "case_id"}); !st.ok()) return Error(st);
+      app::EvidenceInput in;
+      in.survivor_id = params[0];
+      for (auto [k, out] : {std::pair<const char*, std::string*>{"title", &in.title}, {"kind", &in.kind},
+                            {"description", &in.description}, {"date", &in.date}, {"case_id", &in.case_id}}) {
+        auto v = Str(*body, k);
+        if (!v.ok()) return Error(v.status());
+        *out = *v;
+      }
+      auto v = app.CreateEvidence(*p, in, req.request_id);
+      return v.ok() ? JsonResponse(201, EvidenceJson(*v)) : Error(v.status());
+    });
+    Add("GET", "/api/v1/survivors/{id}/evidence", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto vs = app.ListEvidence(*p, params[0], req.request_id);
+      if (!vs.ok()) return Error(vs.status());
+      json items = json::array();
+      for (const auto& v : *vs) items.push_back(EvidenceJson(v));
+      return JsonResponse(200, {{"items", items}});
+    });
+    Add("GET", "/api/v1/evidence/{id}", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto v = app.GetEvidence(*p, params[0], req.request_id);
+      return v.ok() ? JsonResponse(200, EvidenceJson(*v)) : Error(v.status());
+    });
+    Add("PUT", "/api/v1/evidence/{id}/content", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto v = app.PutEvidenceContent(*p, params[0], req.content_type, req.body, req.request_id);
+      return v.ok() ? JsonResponse(200, EvidenceJson(*v)) : Error(v.status());
+    });
+    Add("GET", "/api/v1/evidence/{id}/content", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto f = app.GetEvidenceContent(*p, params[0], req.request_id);
+      if (!f.ok()) return Error(f.status());
+      HttpResponse r;
+      r.content_type = f->content_type;
+      r.body = std::move(f->bytes);
+      r.headers.push_back({"Content-Disposition", "attachment; filename=\"" + f->filename + "\""});
+      r.headers.push_back({"Content-Security-Policy", "sandbox"});
+      return r;
+    });
+    Add("POST", "/api/v1/releases/{id}/signed-copy", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+      if (Status st = NoQuery(req); !st.ok()) return Error(st);
+      auto v = app.AttachSignedCopy(*p, params[0], req.content_type, req.body, req.request_id);
+      return v.ok() ? JsonResponse(201, EvidenceJson(*v)) : Error(v.status());
+    });
+  }
+
   static std::vector<std::string> Split(const std::string& s) {
     std::vector<std::string> out;
     size_t start = 0;
@@ -622,6 +691,7 @@ struct Router::Impl {
     RegisterConsent();
     RegisterSecondFactor();
     RegisterJobs();
+    RegisterEvidence();
   }
 
   // The TOTP second factor (S8): the user's own enrolment, and an administrator's reset.
@@ -751,8 +821,19 @@ const std::vector<std::string>& RouteTable() {
       "POST /api/v1/users/{id}/second-factor/reset",
       "POST /api/v1/jobs/import-htcds", "POST /api/v1/jobs/export-htcds", "GET /api/v1/jobs/{id}",
       "GET /api/v1/jobs/{id}/file", "POST /api/v1/jobs/{id}/cancel",
+      "POST /api/v1/survivors/{id}/evidence", "GET /api/v1/survivors/{id}/evidence", "GET /api/v1/evidence/{id}",
+      "PUT /api/v1/evidence/{id}/content", "GET /api/v1/evidence/{id}/content", "POST /api/v1/releases/{id}/signed-copy",
   };
   return table;
+}
+
+size_t UploadBodyLimit(const std::string& method, const std::string& path) {
+  std::vector<std::string> params;
+  if ((method == "PUT" && Match("/api/v1/evidence/{id}/content", path, &params)) ||
+      (method == "POST" && Match("/api/v1/releases/{id}/signed-copy", path, &params))) {
+    return kUploadBodyBytes;
+  }
+  return 0;
 }
 
 }  // namespace trellis::api

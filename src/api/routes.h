@@ -2,6 +2,7 @@
 // HTTP statuses (the only place that mapping lives). See docs/api/openapi.yaml.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,11 @@ class Router {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// The body limit of a file upload route (evidence content, a release's signed copy): the
+// largest file plus headroom; 0 for every other route (the server's default applies).
+inline constexpr size_t kUploadBodyBytes = (10u << 20) + (64u << 10);
+size_t UploadBodyLimit(const std::string& method, const std::string& path);
 
 // Every route of the API as "METHOD /path/{param}", for the OpenAPI consistency test.
 const std::vector<std::string>& RouteTable();

@@ -124,21 +124,26 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void Read() {
     parser_.emplace();
-    // Beast checks Content-Length against the limit while parsing the header, so the header is
-    // read with the larger limit and the route's own limit is applied once the target is known.
-    parser_->body_limit(std::max(server_.options.max_body_bytes, server_.options.max_import_body_bytes));
+    // Headers first, with room for the largest upload; then the route decides: file uploads
+    // (UploadBodyLimit) and the HTCDS import (max_import_body_bytes) may be larger than every
+    // other request (max_body_bytes). Beast checks Content-Length against the limit while it
+    // parses the header.
+    parser_->body_limit(std::max<uint64_t>({server_.options.max_body_bytes, kUploadBodyBytes,
+                                            server_.options.max_import_body_bytes}));
     parser_->header_limit(16 * 1024);
     stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_seconds));
     http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->OnRead(ec);
-      // Only the HTCDS upload may be larger than max_body_bytes (docs/api/openapi.yaml).
-      const auto target = self->parser_->get().target();
-      if (self->parser_->get().method() != http::verb::post ||
-          target.substr(0, target.find('?')) != "/api/v1/jobs/import-htcds") {
-        const auto length = self->parser_->content_length();
-        if (length && *length > self->server_.options.max_body_bytes) return self->OnRead(http::error::body_limit);
-        self->parser_->body_limit(self->server_.options.max_body_bytes);  // chunked bodies: checked as they arrive
+      const std::string target(self->parser_->get().target());
+      const std::string path = target.substr(0, target.find('?'));
+      const std::string method(self->parser_->get().method_string());
+      uint64_t limit = std::max<uint64_t>(self->server_.options.max_body_bytes, UploadBodyLimit(method, path));
+      if (method == "POST" && path == "/api/v1/jobs/import-htcds") {
+        limit = std::max<uint64_t>(limit, self->server_.options.max_import_body_bytes);
       }
+      if (self->parser_->content_length().value_or(0) > limit) return self->OnRead(http::error::body_limit);
+      self->parser_->body_limit(limit);  // chunked bodies: checked as they arrive
+      if (self->parser_->is_done()) return self->OnRead({});
       http::async_read(self->stream_, self->buffer_, *self->parser_,
                        [self](beast::error_code ec2, size_t) { self->OnRead(ec2); });
     });

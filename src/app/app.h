@@ -73,6 +73,7 @@ struct ReleaseInput {
   std::string effective_on;             // YYYY-MM-DD (UTC day); empty: today
   std::string expires_on;               // YYYY-MM-DD, required: the last day in force
   std::vector<domain::Signer> signers;
+  std::vector<std::string> evidence_ids;  // named evidence items (may stand without categories)
 };
 
 struct CompelledInput {
@@ -98,6 +99,25 @@ struct GrantView {
   std::string status;  // "active", "pending", "expired", "revoked"
   std::vector<domain::Signer> signers;
   std::string reason;  // break-glass reason / compelled reference (owner only)
+  std::vector<std::string> evidence_ids;  // releases: the evidence items named
+  std::string signed_copy_id;             // the signed copy's evidence item (owner only; "" = none)
+};
+
+// --- evidence items (docs/consent.md, "Evidence items") ---
+struct EvidenceInput {
+  std::string survivor_id;
+  std::string case_id;  // optional: one of the survivor's cases
+  std::string title, kind, description, date;  // domain::EvidenceFields
+};
+struct EvidenceView {
+  std::string id, survivor_id, case_id, kind, grant_id, created_by;
+  std::string title, description, date;
+  std::string content_type;  // "" = no file
+  std::string sha256;        // hex, of the file's plaintext
+  int64_t size = 0, created_at = 0;
+};
+struct EvidenceFile {
+  std::string content_type, filename, bytes;
 };
 
 struct DisclosureItem {
@@ -220,6 +240,24 @@ class App {
   // The accounting of disclosures of one survivor (S13), for the survivor's agency.
   Result<std::vector<DisclosureItem>> ListDisclosures(const Principal& p, const std::string& survivor_id,
                                                       const std::string& request_id);
+
+  // --- evidence items (docs/consent.md): same agency, or named by a release in force ---
+  Result<EvidenceView> CreateEvidence(const Principal& p, const EvidenceInput& in, const std::string& request_id);
+  // Stores the item's file (once): content type on the allow-list and matching the bytes,
+  // 1 byte to domain::kMaxEvidenceBytes; sealed with the survivor's data key.
+  Result<EvidenceView> PutEvidenceContent(const Principal& p, const std::string& evidence_id,
+                                          const std::string& content_type, const std::string& bytes,
+                                          const std::string& request_id);
+  Result<std::vector<EvidenceView>> ListEvidence(const Principal& p, const std::string& survivor_id,
+                                                 const std::string& request_id);
+  Result<EvidenceView> GetEvidence(const Principal& p, const std::string& evidence_id, const std::string& request_id);
+  Result<EvidenceFile> GetEvidenceContent(const Principal& p, const std::string& evidence_id,
+                                          const std::string& request_id);
+  // The signed copy of a release (the survivor's agency): a "signed_release" evidence item
+  // linked to the grant, one per release.
+  Result<EvidenceView> AttachSignedCopy(const Principal& p, const std::string& grant_id,
+                                        const std::string& content_type, const std::string& bytes,
+                                        const std::string& request_id);
 
   // --- relief screening (rules/) ---
   // Screens the case's stored facts (trl_ReliefFacts) with the rules in force on `as_of`

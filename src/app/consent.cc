@@ -10,6 +10,7 @@
 #include "core/ids.h"
 #include "core/rng.h"
 #include "crypto/envelope.h"
+#include "domain/evidence.h"
 
 namespace trellis::app {
 
@@ -62,6 +63,7 @@ policy::Grant ToPolicyGrant(const storage::GrantRow& g) {
   out.effective_at = g.effective_at;
   out.expires_at = g.expires_at;
   out.revoked_at = g.revoked_at;
+  for (auto id : domain::SplitList(g.evidence_ids, ',')) out.evidence_ids.emplace_back(id);
   return out;
 }
 
@@ -156,6 +158,7 @@ GrantView ViewOf(App::Impl& impl, const storage::GrantRow& g, int64_t now, bool 
   v.revoke_reason = g.revoke_reason;
   v.task_done_at = g.task_done_at;
   v.status = StatusOf(g, now);
+  v.evidence_ids = SplitCategories(g.evidence_ids);
   if (open_sealed && !g.sealed.empty()) {
     auto key = impl.DataKey(g.survivor_id);
     if (key.ok()) {
@@ -188,6 +191,37 @@ Status CheckRecipient(App::Impl& impl, const Principal& p, const std::string& ag
   return Status::Ok();
 }
 
+// The evidence items a release names: each an item of this survivor, never attorney work
+// product (S4); de-duplicated, comma-joined. Errors name "evidence_ids" and never echo titles.
+Result<std::string> NamedEvidence(App::Impl& impl, const std::string& survivor_id, const std::vector<std::string>& ids) {
+  if (ids.size() > 100) return Status::Invalid("may name at most 100 items", "evidence_ids");
+  std::set<std::string> seen;
+  std::string out;
+  for (const auto& id : ids) {
+    if (!seen.insert(id).second) continue;
+    auto e = impl.store->GetEvidence(id, false);
+    if (!e.ok() || e->survivor_id != survivor_id) {
+      return Status::Invalid("names an item that is not this survivor's evidence", "evidence_ids");
+    }
+    if (domain::IsWorkProductKind(e->kind)) {
+      return Status::Invalid("attorney work product cannot be released", "evidence_ids");
+    }
+    out += (out.empty() ? "" : ",") + id;
+  }
+  return out;
+}
+
+// The signed copies (evidence items) of a survivor's releases, by grant id.
+std::map<std::string, std::string> SignedCopies(App::Impl& impl, const std::string& survivor_id) {
+  std::map<std::string, std::string> out;
+  auto items = impl.store->ListEvidence(survivor_id);
+  if (!items.ok()) return out;
+  for (const auto& e : *items) {
+    if (e.kind == "signed_release" && !e.grant_id.empty()) out[e.grant_id] = e.id;
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<GrantView> App::CreateRelease(const Principal& p, const ReleaseInput& in, const std::string& request_id) {
@@ -203,7 +237,12 @@ Result<GrantView> App::CreateRelease(const Principal& p, const ReleaseInput& in,
     return Status::Invalid("no such survivor", "survivor_id");
   }
   TRELLIS_RETURN_IF_ERROR(CheckRecipient(*impl_, p, in.recipient_agency_id));
-  TRELLIS_ASSIGN_OR_RETURN(auto cats, domain::ParseReleaseCategories(in.categories, "categories"));
+  // Named evidence items may stand alone: then no field category is needed.
+  std::vector<domain::Category> cats;
+  if (!in.categories.empty() || in.evidence_ids.empty()) {
+    TRELLIS_ASSIGN_OR_RETURN(cats, domain::ParseReleaseCategories(in.categories, "categories"));
+  }
+  TRELLIS_ASSIGN_OR_RETURN(std::string evidence_ids, NamedEvidence(*impl_, surv->id, in.evidence_ids));
   if (!OneOf(domain::ReleasePurposes(), in.purpose)) return Status::Invalid("is not a known purpose", "purpose");
   if (!OneOf(domain::ReleaseLanguages(), in.language)) return Status::Invalid("must be en or es", "language");
   const std::string today = FormatDate(now);
@@ -245,6 +284,7 @@ Result<GrantView> App::CreateRelease(const Principal& p, const ReleaseInput& in,
   g.owner_agency_id = surv->agency_id;
   g.recipient_agency_id = in.recipient_agency_id;
   g.categories = JoinCategories(cats);
+  g.evidence_ids = evidence_ids;
   g.purpose = in.purpose;
   g.language = in.language;
   g.effective_at = domain::DayStartMicros(effective);
@@ -257,7 +297,7 @@ Result<GrantView> App::CreateRelease(const Principal& p, const ReleaseInput& in,
   TRELLIS_RETURN_IF_ERROR(impl_->store->Write([&](storage::Txn& t) { return t.InsertGrant(g); }));
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "release.create", "ok", g.id, g.survivor_id, request_id,
                                             "recipient=" + g.recipient_agency_id + ";categories=" + g.categories +
-                                                ";purpose=" + g.purpose));
+                                                ";purpose=" + g.purpose + ";evidence=" + g.evidence_ids));
   return ViewOf(*impl_, g, now, true);
 }
 
@@ -276,7 +316,9 @@ Result<GrantView> App::RevokeGrant(const Principal& p, const std::string& grant_
   g->revoke_reason = reason;
   TRELLIS_RETURN_IF_ERROR(impl_->store->Write([&](storage::Txn& t) { return t.UpdateGrant(*g); }));
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "grant.revoke", "ok", g->id, g->survivor_id, request_id, "reason=" + reason));
-  return ViewOf(*impl_, *g, now, true);
+  GrantView v = ViewOf(*impl_, *g, now, true);
+  v.signed_copy_id = SignedCopies(*impl_, g->survivor_id)[g->id];
+  return v;
 }
 
 Result<std::vector<GrantView>> App::ListGrants(const Principal& p, const std::string& survivor_id,
@@ -291,7 +333,11 @@ Result<std::vector<GrantView>> App::ListGrants(const Principal& p, const std::st
   q.survivor_id = survivor_id;
   TRELLIS_ASSIGN_OR_RETURN(auto rows, impl_->store->ListGrants(q));
   std::vector<GrantView> out;
-  for (const auto& g : rows) out.push_back(ViewOf(*impl_, g, now, true));
+  auto copies = SignedCopies(*impl_, survivor_id);
+  for (const auto& g : rows) {
+    out.push_back(ViewOf(*impl_, g, now, true));
+    if (auto it = copies.find(g.id); it != copies.end()) out.back().signed_copy_id = it->second;
+  }
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "grant.list", "allow", "", survivor_id, request_id,
                                             "grants=" + std::to_string(out.size())));
   return out;

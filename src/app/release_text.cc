@@ -143,6 +143,13 @@ Result<std::string> App::ReleaseDocument(const Principal& p, const std::string& 
   h += "<p>" + Replace(t.intro, "{agency}", "<strong>" + Escape(agency.ok() ? agency->name : "?") + "</strong>") + "</p>";
   h += "<h2>" + std::string(t.what) + "</h2><ul>";
   for (const auto& c : v->categories) h += "<li>" + std::string(Lookup(t.categories, c)) + "</li>";
+  // Named evidence items, by title (read through GetEvidence: decided and audited like any read).
+  for (const auto& id : v->evidence_ids) {
+    auto item = GetEvidence(p, id, request_id);
+    if (!item.ok()) continue;
+    h += std::string("<li>") + (lang == "es" ? "Esta prueba: " : "This item of evidence: ") + "<strong>" +
+         Escape(item->title) + "</strong>" + (item->date.empty() ? "" : " (" + Escape(item->date) + ")") + "</li>";
+  }
   h += "</ul><h2>" + std::string(t.why) + "</h2><p>" + Lookup(t.purposes, v->purpose) + "</p>";
   h += "<p>" + Replace(Replace(t.when, "{from}", FormatDate(v->effective_at)), "{to}",
                        FormatDate(v->expires_at - 1)) + "</p>";

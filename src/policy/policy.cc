@@ -124,7 +124,8 @@ Decision DecideOtherAgency(const Subject& subject, Action action, const Resource
   CategoryMask mask = 0;
   bool any = false;
   for (const Grant& g : context.grants) {
-    if (!g.Covers(subject, resource.survivor_id, context.now)) continue;
+    // A release naming evidence items only (no category) shares those items, not the records.
+    if (!g.Covers(subject, resource.survivor_id, context.now) || g.categories == 0) continue;
     if (!any || g.kind < d.basis) d.basis = g.kind;  // the strongest basis: release < break-glass < compelled
     any = true;
     mask |= g.categories;

@@ -11,6 +11,8 @@
 //    resource's survivor naming the subject's agency (and, for break-glass, the subject). Then
 //    it may read, list, search and export exactly the granted categories; every other field is
 //    redacted; privileged fields never (S4, whatever a grant says); it never writes.
+//    A grant without categories (a release of named evidence items only, policy/evidence.h)
+//    opens no record at all.
 //  - A grant is in force when effective_at <= now < expires_at and it is not revoked. The app
 //    loads grants on every request (no cache), so revocation and expiry apply at once (S3).
 //  - Auditors and administrators see no survivor data.
@@ -59,6 +61,7 @@ struct Grant {
   int64_t effective_at = 0;  // micros
   int64_t expires_at = 0;    // micros, exclusive
   int64_t revoked_at = 0;    // 0 = not revoked
+  std::vector<std::string> evidence_ids;  // releases: the evidence items named (policy/evidence.h)
 
   bool InForceAt(int64_t now) const { return revoked_at == 0 && effective_at <= now && now < expires_at; }
   // In force, and naming this subject's agency (and user, for break-glass) and survivor.

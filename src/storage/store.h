@@ -132,6 +132,7 @@ struct GrantRow {
   std::string revoke_reason;        // code
   int64_t task_done_at = 0;         // compelled: when the survivor was notified (0 = task open)
   std::string sealed;               // envelope sealed by app/ (signers, reasons); may be empty
+  std::string evidence_ids;         // releases: evidence item ids named, comma-separated
 };
 
 struct GrantQuery {
@@ -172,6 +173,24 @@ struct SecondFactorRow {
   int64_t version = 0;
   int64_t created_at = 0;
   int64_t updated_at = 0;
+};
+
+// An evidence item (docs/consent.md): metadata in clear only where it names no one; title,
+// description, date and the file's SHA-256 in `sealed`, the file itself in `content`, both
+// envelopes sealed by app/ with the survivor's data key.
+struct EvidenceRow {
+  std::string id;
+  std::string survivor_id;
+  std::string case_id;       // "" = the survivor's, not one case's
+  std::string agency_id;     // the survivor's agency
+  std::string kind;          // domain::EvidenceKinds()
+  std::string grant_id;      // signed_release: the release it is the signed copy of; "" otherwise
+  std::string content_type;  // canonical type of the file; "" = no file
+  int64_t size = 0;          // plaintext bytes of the file; 0 = no file
+  int64_t created_at = 0;
+  std::string created_by;
+  std::string sealed;   // envelope
+  std::string content;  // envelope of the file (filled only by GetEvidence(..., true))
 };
 
 // The write side of one transaction.
@@ -217,6 +236,11 @@ class Txn {
   virtual Status PutSecondFactor(const SecondFactorRow& r) = 0;
   virtual Status UpdateSecondFactor(const SecondFactorRow& r, int64_t expected_version) = 0;
   virtual Status DeleteSecondFactor(const std::string& user_id) = 0;
+  // Evidence: inserted once (kAlreadyExists when the id is taken). SetEvidenceContent stores
+  // the file (content_type, size, sealed, content of e) of an item that has none yet: kNotFound
+  // when absent, kConflict when it has a file. DeleteSurvivorRecords deletes the items too.
+  virtual Status InsertEvidence(const EvidenceRow& e) = 0;
+  virtual Status SetEvidenceContent(const EvidenceRow& e) = 0;
 };
 
 struct AuditRow {
@@ -264,6 +288,10 @@ class CaseStore {
   // A user's second factor (kNotFound when none), and every row (master-key rotation re-seals).
   virtual Result<SecondFactorRow> GetSecondFactor(const std::string& user_id) = 0;
   virtual Result<std::vector<SecondFactorRow>> ListSecondFactors() = 0;
+  // Evidence: one item (kNotFound), with its file only when `with_content`; a survivor's items
+  // without files, oldest first (one indexed query).
+  virtual Result<EvidenceRow> GetEvidence(const std::string& id, bool with_content) = 0;
+  virtual Result<std::vector<EvidenceRow>> ListEvidence(const std::string& survivor_id) = 0;
 
   // Audit: appended atomically with its checkpoint; read back in order for verification.
   // In one exclusive write transaction: reads the last stored entry (seq 0 when empty),

@@ -85,6 +85,41 @@ TEST_P(AppConformance, SealedFieldsNeverReachTheStoreInClear) {
   EXPECT_NE(bytes.find("Feminine"), std::string::npos);
 }
 
+// Evidence on every backend: a file written by one server is read, named in a release and
+// downloaded by another agency through the second server; revoked, gone; never in clear at rest.
+TEST_P(AppConformance, EvidenceItemsAcrossServersAndAgencies) {
+  const std::string file = "%PDF-1.4\n% CanaryEvidenceBytes\n%%EOF\n";
+  RecordView s = NewSurvivor(*app_, "Ana");
+  auto item = app_->CreateEvidence(advocate_, {s.record.id, "", "CanaryEvidenceTitle", "written_statement", "", ""}, "r");
+  ASSERT_TRUE(item.ok()) << item.status().ToString();
+  ASSERT_TRUE(app_->PutEvidenceContent(advocate_, item->id, "application/pdf", file, "r").ok());
+  auto other = Open();
+  ASSERT_TRUE(other);
+  auto le = other->AddAgency(CliOperator(), "Sheriff", domain::AgencyKind::kLawEnforcementLocal);
+  ASSERT_TRUE(le.ok());
+  auto u = other->AddUser(CliOperator(), le->id, "officer1", "Officer", Role::kLeVictimSpecialist, "a good long passphrase");
+  ASSERT_TRUE(u.ok());
+  Principal officer = other->PrincipalFor(*u);
+  EXPECT_EQ(other->GetEvidenceContent(officer, item->id, "r").status().code(), Code::kNotFound);
+  ReleaseInput rel;
+  rel.survivor_id = s.record.id;
+  rel.recipient_agency_id = le->id;
+  rel.evidence_ids = {item->id};
+  rel.purpose = "investigation";
+  rel.expires_on = FormatDate(clock_.NowMicros() + 5 * 86'400'000'000LL);
+  rel.signers = {{"survivor", "Ana"}};
+  auto g = app_->CreateRelease(advocate_, rel, "r");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  auto f = other->GetEvidenceContent(officer, item->id, "r");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->bytes, file);
+  ASSERT_TRUE(app_->RevokeGrant(advocate_, g->id, "survivor_request", "r").ok());
+  EXPECT_EQ(other->GetEvidenceContent(officer, item->id, "r").status().code(), Code::kNotFound);
+  const std::string bytes = AllStoredBytes();
+  EXPECT_EQ(bytes.find("CanaryEvidenceBytes"), std::string::npos);
+  EXPECT_EQ(bytes.find("CanaryEvidenceTitle"), std::string::npos);
+}
+
 TEST_P(AppConformance, TwoServersConflictAndShareSessions) {
   auto other = Open();
   ASSERT_TRUE(other);

@@ -395,6 +395,79 @@ TEST_P(StoreTest, GrantsDisclosuresAndReleasedRecordsInLists) {
   EXPECT_EQ(store_->ListRecords(lq)->size(), 1u);
 }
 
+// Evidence items: sealed metadata and file byte for byte, lists without files, the file stored
+// once, the items a release names, erasure, and copies between backends.
+TEST_P(StoreTest, EvidenceRowsNamedItemsAndErasure) {
+  std::string every_byte;
+  for (int i = 0; i < 256; ++i) every_byte += static_cast<char>(i);
+  EvidenceRow e{"e_1", "s_1", "", "a_1", "photo", "", "", 0, 10, "u_1", every_byte, ""};
+  EvidenceRow f{"e_2", "s_1", "c_1", "a_1", "signed_release", "g_1", "application/pdf", 3, 20, "u_1", "m", every_byte};
+  ASSERT_TRUE(store_->Write([&](Txn& t) {
+    TRELLIS_RETURN_IF_ERROR(t.InsertEvidence(f));
+    return t.InsertEvidence(e);
+  }).ok());
+  EXPECT_EQ(store_->Write([&](Txn& t) { return t.InsertEvidence(e); }).code(), Code::kAlreadyExists);
+  auto got = store_->GetEvidence("e_2", true);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->content, every_byte);
+  EXPECT_EQ(got->grant_id, "g_1");
+  EXPECT_EQ(got->case_id, "c_1");
+  EXPECT_EQ(got->size, 3);
+  EXPECT_TRUE(store_->GetEvidence("e_2", false)->content.empty());
+  EXPECT_EQ(store_->GetEvidence("e_nope", false).status().code(), Code::kNotFound);
+  auto list = store_->ListEvidence("s_1");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].id, "e_1");  // oldest first
+  EXPECT_EQ((*list)[0].sealed, every_byte);
+  EXPECT_TRUE((*list)[1].content.empty());
+  EXPECT_TRUE(store_->ListEvidence("s_2")->empty());
+
+  // The file is stored once.
+  e.content_type = "image/png";
+  e.size = 256;
+  e.sealed = "meta2";
+  e.content = every_byte;
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.SetEvidenceContent(e); }).ok());
+  EXPECT_EQ(store_->GetEvidence("e_1", true)->content, every_byte);
+  EXPECT_EQ(store_->GetEvidence("e_1", false)->sealed, "meta2");
+  EXPECT_EQ(store_->Write([&](Txn& t) { return t.SetEvidenceContent(e); }).code(), Code::kConflict);
+  EvidenceRow missing = e;
+  missing.id = "e_missing";
+  EXPECT_EQ(store_->Write([&](Txn& t) { return t.SetEvidenceContent(missing); }).code(), Code::kNotFound);
+
+  // A release names items.
+  GrantRow g;
+  g.id = "g_1";
+  g.kind = "release";
+  g.survivor_id = "s_1";
+  g.owner_agency_id = "a_1";
+  g.recipient_agency_id = "a_2";
+  g.evidence_ids = "e_1,e_2";
+  g.expires_at = 1000;
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertGrant(g); }).ok());
+  EXPECT_EQ(store_->GetGrant("g_1")->evidence_ids, "e_1,e_2");
+  GrantQuery q;
+  q.survivor_id = "s_1";
+  EXPECT_EQ(store_->ListGrants(q)->at(0).evidence_ids, "e_1,e_2");
+
+  // Copies carry the items and the named ids, byte for byte.
+  for (const std::string& backend : trellis::testing::StoreBackends()) {
+    ScratchStore target_dir(backend, "evidence_copy_target");
+    if (!target_dir.available()) continue;
+    auto target = OpenStore(target_dir.location, {.create_if_missing = true});
+    ASSERT_TRUE(target.ok()) << target.status().ToString();
+    ASSERT_TRUE(CopyStore(*store_, **target).ok()) << backend;
+    EXPECT_EQ((*target)->GetEvidence("e_2", true)->content, every_byte) << backend;
+    EXPECT_EQ((*target)->GetGrant("g_1")->evidence_ids, "e_1,e_2") << backend;
+  }
+
+  // Erasing the survivor deletes the items.
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.DeleteSurvivorRecords("s_1"); }).ok());
+  EXPECT_TRUE(store_->ListEvidence("s_1")->empty());
+  EXPECT_EQ(store_->GetEvidence("e_2", true).status().code(), Code::kNotFound);
+}
+
 TEST_P(StoreTest, ReopenKeepsDataAndSchema) {
   ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertRecord(MakeCase("c_1", "a_1", 1)); }).ok());
   store_.reset();

@@ -124,6 +124,8 @@ export interface Grant {
   status: string;
   signers: { relationship: string; name: string }[];
   revoke_reason?: string;
+  evidence_ids?: string[];
+  signed_copy_id?: string;
 }
 
 export interface Disclosure {
@@ -163,7 +165,7 @@ export function forgetSession(): void {
   csrfToken = null;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;

@@ -63,6 +63,16 @@ CREATE TABLE second_factors(
   recovery_hashes TEXT COLLATE "C" NOT NULL, version BIGINT NOT NULL, created_at BIGINT NOT NULL,
   updated_at BIGINT NOT NULL);
 )sql",
+      // 4: evidence items (sealed metadata and file), and the items a release names
+      R"sql(
+ALTER TABLE grants ADD COLUMN evidence_ids TEXT COLLATE "C" NOT NULL DEFAULT '';
+CREATE TABLE evidence(
+  id TEXT COLLATE "C" PRIMARY KEY, survivor_id TEXT COLLATE "C" NOT NULL, case_id TEXT COLLATE "C" NOT NULL,
+  agency_id TEXT COLLATE "C" NOT NULL, kind TEXT COLLATE "C" NOT NULL, grant_id TEXT COLLATE "C" NOT NULL,
+  content_type TEXT COLLATE "C" NOT NULL, size BIGINT NOT NULL, created_at BIGINT NOT NULL,
+  created_by TEXT COLLATE "C" NOT NULL, sealed BYTEA NOT NULL, content BYTEA NOT NULL);
+CREATE INDEX evidence_survivor ON evidence(survivor_id, created_at);
+)sql",
   };
   return kMigrations;
 }
@@ -72,7 +82,10 @@ constexpr char kRecordCols[] =
     "id, kind, agency_id, survivor_id, case_number, status, version, created_at, updated_at, plain, sealed, team";
 constexpr char kGrantCols[] =
     "id, kind, survivor_id, owner_agency_id, recipient_agency_id, recipient_user_id, categories, purpose, language,"
-    " effective_at, expires_at, created_at, created_by, revoked_at, revoked_by, revoke_reason, task_done_at, sealed";
+    " effective_at, expires_at, created_at, created_by, revoked_at, revoked_by, revoke_reason, task_done_at, sealed,"
+    " evidence_ids";
+constexpr char kEvidenceCols[] =
+    "id, survivor_id, case_id, agency_id, kind, grant_id, content_type, size, created_at, created_by, sealed";
 constexpr char kDisclosureCols[] =
     "survivor_id, record_id, at, actor_user_id, actor_agency_id, action, categories, basis, grant_ids, request_id";
 constexpr char kSecondFactorCols[] =
@@ -83,7 +96,8 @@ constexpr char kUserCols[] =
 
 const std::vector<std::pair<std::string, std::string>>& Statements() {
   static const std::vector<std::pair<std::string, std::string>> kStatements = [] {
-    const std::string rec = kRecordCols, usr = kUserCols, grant = kGrantCols, disc = kDisclosureCols;
+    const std::string rec = kRecordCols, usr = kUserCols, grant = kGrantCols, disc = kDisclosureCols,
+                      evid = kEvidenceCols;
     std::vector<std::pair<std::string, std::string>> s = {
         // Txn
         {"put_agency", "INSERT INTO agencies(id, name, kind, created_at) VALUES($1,$2,$3,$4) "
@@ -111,7 +125,7 @@ const std::vector<std::pair<std::string, std::string>>& Statements() {
         {"record_exists", "SELECT 1 FROM records WHERE id=$1"},
         {"delete_survivor_records", "DELETE FROM records WHERE survivor_id=$1"},
         {"insert_grant", "INSERT INTO grants(" + grant + ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,"
-                         "$16,$17,$18) ON CONFLICT DO NOTHING"},
+                         "$16,$17,$18,$19) ON CONFLICT DO NOTHING"},
         {"update_grant", "UPDATE grants SET revoked_at=$1, revoked_by=$2, revoke_reason=$3, task_done_at=$4 WHERE id=$5"},
         {"insert_disclosure", "INSERT INTO disclosures(" + disc + ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"},
         {"get_grant", "SELECT " + grant + " FROM grants WHERE id=$1"},
@@ -136,6 +150,15 @@ const std::vector<std::pair<std::string, std::string>>& Statements() {
         {"delete_second_factor", "DELETE FROM second_factors WHERE user_id=$1"},
         {"get_second_factor", "SELECT " + std::string(kSecondFactorCols) + " FROM second_factors WHERE user_id=$1"},
         {"list_second_factors", "SELECT " + std::string(kSecondFactorCols) + " FROM second_factors ORDER BY user_id"},
+        {"insert_evidence", "INSERT INTO evidence(" + evid + ", content) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
+                            " ON CONFLICT DO NOTHING"},
+        {"set_evidence_content", "UPDATE evidence SET content_type=$1, size=$2, sealed=$3, content=$4"
+                                 " WHERE id=$5 AND size=0"},
+        {"evidence_exists", "SELECT 1 FROM evidence WHERE id=$1"},
+        {"delete_survivor_evidence", "DELETE FROM evidence WHERE survivor_id=$1"},
+        {"get_evidence", "SELECT " + evid + " FROM evidence WHERE id=$1"},
+        {"get_evidence_content", "SELECT " + evid + ", content FROM evidence WHERE id=$1"},
+        {"list_evidence", "SELECT " + evid + " FROM evidence WHERE survivor_id=$1 ORDER BY created_at, id"},
         {"set_meta", "INSERT INTO meta(key, value) VALUES($1,$2) ON CONFLICT(key) DO UPDATE SET value=excluded.value"},
         // reads
         {"get_agency", "SELECT id, name, kind FROM agencies WHERE id=$1"},

@@ -122,6 +122,22 @@ SecondFactorRow ReadSecondFactor(const pqxx::row& r) {
   return {Text(r[0]), Text(r[1]), Bytes(r[2]), Int(r[3]), Int(r[4]), Text(r[5]), Int(r[6]), Int(r[7]), Int(r[8])};
 }
 
+EvidenceRow ReadEvidence(const pqxx::row& r) {
+  EvidenceRow e;
+  e.id = Text(r[0]);
+  e.survivor_id = Text(r[1]);
+  e.case_id = Text(r[2]);
+  e.agency_id = Text(r[3]);
+  e.kind = Text(r[4]);
+  e.grant_id = Text(r[5]);
+  e.content_type = Text(r[6]);
+  e.size = Int(r[7]);
+  e.created_at = Int(r[8]);
+  e.created_by = Text(r[9]);
+  e.sealed = Bytes(r[10]);
+  return e;
+}
+
 GrantRow ReadGrant(const pqxx::row& r) {
   GrantRow g;
   g.id = r[0].c_str();
@@ -142,6 +158,7 @@ GrantRow ReadGrant(const pqxx::row& r) {
   g.revoke_reason = r[15].c_str();
   g.task_done_at = Int(r[16]);
   g.sealed = Bytes(r[17]);
+  g.evidence_ids = r[18].c_str();
   return g;
 }
 
@@ -316,6 +333,7 @@ class PgTxn final : public Txn {
     }
   }
   Status DeleteSurvivorRecords(const std::string& survivor_id) override {
+    TRELLIS_RETURN_IF_ERROR(Run("evidence", [&] { return w_.exec_prepared("delete_survivor_evidence", survivor_id); }));
     return Run("record", [&] { return w_.exec_prepared("delete_survivor_records", survivor_id); });
   }
   Status SetMeta(const std::string& key, const std::string& value) override {
@@ -349,7 +367,7 @@ class PgTxn final : public Txn {
       return w_.exec_prepared("insert_grant", g.id, g.kind, g.survivor_id, g.owner_agency_id, g.recipient_agency_id,
                               g.recipient_user_id, g.categories, g.purpose, g.language, g.effective_at, g.expires_at,
                               g.created_at, g.created_by, g.revoked_at, g.revoked_by, g.revoke_reason, g.task_done_at,
-                              Blob(g.sealed));
+                              Blob(g.sealed), g.evidence_ids);
     });
   }
   Status UpdateGrant(const GrantRow& g) override {
@@ -385,6 +403,23 @@ class PgTxn final : public Txn {
   }
   Status DeleteSecondFactor(const std::string& user_id) override {
     return Run("second factor", [&] { return w_.exec_prepared("delete_second_factor", user_id); });
+  }
+  Status InsertEvidence(const EvidenceRow& e) override {
+    return Inserted("evidence", [&] {
+      return w_.exec_prepared("insert_evidence", e.id, e.survivor_id, e.case_id, e.agency_id, e.kind, e.grant_id,
+                              e.content_type, e.size, e.created_at, e.created_by, Blob(e.sealed), Blob(e.content));
+    });
+  }
+  Status SetEvidenceContent(const EvidenceRow& e) override {
+    try {
+      pqxx::result res = w_.exec_prepared("set_evidence_content", e.content_type, e.size, Blob(e.sealed),
+                                          Blob(e.content), e.id);
+      if (res.affected_rows() == 1) return Status::Ok();
+      if (!w_.exec_prepared("evidence_exists", e.id).empty()) return Status::Conflict("this item already has a file");
+      return Status::NotFound();
+    } catch (...) {
+      return FromException("evidence");
+    }
   }
 
  private:
@@ -536,6 +571,22 @@ class PgStore final : public CaseStore {
       std::vector<GrantRow> out;
       for (const auto& row : res) out.push_back(ReadGrant(row));
       return Result<std::vector<GrantRow>>(std::move(out));
+    });
+  }
+  Result<EvidenceRow> GetEvidence(const std::string& id, bool with_content) override {
+    return Read<EvidenceRow>("evidence", [&](pqxx::read_transaction& t) -> Result<EvidenceRow> {
+      auto r = t.exec_prepared(with_content ? "get_evidence_content" : "get_evidence", id);
+      if (r.empty()) return Status::NotFound();
+      EvidenceRow e = ReadEvidence(r[0]);
+      if (with_content) e.content = Bytes(r[0][11]);
+      return e;
+    });
+  }
+  Result<std::vector<EvidenceRow>> ListEvidence(const std::string& survivor_id) override {
+    return Read<std::vector<EvidenceRow>>("evidence", [&](pqxx::read_transaction& t) {
+      std::vector<EvidenceRow> out;
+      for (const auto& r : t.exec_prepared("list_evidence", survivor_id)) out.push_back(ReadEvidence(r));
+      return Result<std::vector<EvidenceRow>>(std::move(out));
     });
   }
   Result<std::vector<DisclosureRow>> ListDisclosures(const std::string& survivor_id) override {

@@ -72,14 +72,27 @@ CREATE TABLE second_factors(
   key_version INTEGER NOT NULL, last_step INTEGER NOT NULL, recovery_hashes TEXT NOT NULL,
   version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 )sql",
+    // 4: evidence items (sealed metadata and file), and the items a release names
+    R"sql(
+ALTER TABLE grants ADD COLUMN evidence_ids TEXT NOT NULL DEFAULT '';
+CREATE TABLE evidence(
+  id TEXT PRIMARY KEY, survivor_id TEXT NOT NULL, case_id TEXT NOT NULL, agency_id TEXT NOT NULL,
+  kind TEXT NOT NULL, grant_id TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, created_by TEXT NOT NULL, sealed BLOB NOT NULL, content BLOB NOT NULL);
+CREATE INDEX evidence_survivor ON evidence(survivor_id, created_at);
+)sql",
 };
 
 constexpr char kSecondFactorCols[] =
     "user_id, state, secret_sealed, key_version, last_step, recovery_hashes, version, created_at, updated_at";
 
+constexpr char kEvidenceCols[] =
+    "id, survivor_id, case_id, agency_id, kind, grant_id, content_type, size, created_at, created_by, sealed";
+
 constexpr char kGrantCols[] =
     "id, kind, survivor_id, owner_agency_id, recipient_agency_id, recipient_user_id, categories, purpose, language,"
-    " effective_at, expires_at, created_at, created_by, revoked_at, revoked_by, revoke_reason, task_done_at, sealed";
+    " effective_at, expires_at, created_at, created_by, revoked_at, revoked_by, revoke_reason, task_done_at, sealed,"
+    " evidence_ids";
 
 // A connection with its prepared-statement cache (statements are prepared once per connection).
 struct Conn {
@@ -354,6 +367,10 @@ class SqliteTxn final : public Txn {
     return Status::NotFound();
   }
   Status DeleteSurvivorRecords(const std::string& survivor_id) override {
+    {
+      Stmt e(c_, "DELETE FROM evidence WHERE survivor_id=?");
+      TRELLIS_RETURN_IF_ERROR(e.Bind(1, survivor_id).Done("evidence"));
+    }
     Stmt s(c_, "DELETE FROM records WHERE survivor_id=?");
     return s.Bind(1, survivor_id).Done("record");
   }
@@ -383,12 +400,12 @@ class SqliteTxn final : public Txn {
     return s.Done(t.name);
   }
   Status InsertGrant(const GrantRow& g) override {
-    Stmt s(c_, std::string("INSERT INTO grants(") + kGrantCols + ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    Stmt s(c_, std::string("INSERT INTO grants(") + kGrantCols + ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     return s.Bind(1, g.id).Bind(2, g.kind).Bind(3, g.survivor_id).Bind(4, g.owner_agency_id)
         .Bind(5, g.recipient_agency_id).Bind(6, g.recipient_user_id).Bind(7, g.categories).Bind(8, g.purpose)
         .Bind(9, g.language).Bind(10, g.effective_at).Bind(11, g.expires_at).Bind(12, g.created_at)
         .Bind(13, g.created_by).Bind(14, g.revoked_at).Bind(15, g.revoked_by).Bind(16, g.revoke_reason)
-        .Bind(17, g.task_done_at).BindBlob(18, g.sealed).Done("grant");
+        .Bind(17, g.task_done_at).BindBlob(18, g.sealed).Bind(19, g.evidence_ids).Done("grant");
   }
   Status UpdateGrant(const GrantRow& g) override {
     Stmt s(c_, "UPDATE grants SET revoked_at=?, revoked_by=?, revoke_reason=?, task_done_at=? WHERE id=?");
@@ -402,6 +419,22 @@ class SqliteTxn final : public Txn {
     return s.Bind(1, d.survivor_id).Bind(2, d.record_id).Bind(3, d.at).Bind(4, d.actor_user_id)
         .Bind(5, d.actor_agency_id).Bind(6, d.action).Bind(7, d.categories).Bind(8, d.basis).Bind(9, d.grant_ids)
         .Bind(10, d.request_id).Done("disclosure");
+  }
+  Status InsertEvidence(const EvidenceRow& e) override {
+    Stmt s(c_, std::string("INSERT INTO evidence(") + kEvidenceCols + ", content) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+    return s.Bind(1, e.id).Bind(2, e.survivor_id).Bind(3, e.case_id).Bind(4, e.agency_id).Bind(5, e.kind)
+        .Bind(6, e.grant_id).Bind(7, e.content_type).Bind(8, e.size).Bind(9, e.created_at).Bind(10, e.created_by)
+        .BindBlob(11, e.sealed).BindBlob(12, e.content).Done("evidence");
+  }
+  Status SetEvidenceContent(const EvidenceRow& e) override {
+    Stmt s(c_, "UPDATE evidence SET content_type=?, size=?, sealed=?, content=? WHERE id=? AND size=0");
+    TRELLIS_RETURN_IF_ERROR(s.Bind(1, e.content_type).Bind(2, e.size).BindBlob(3, e.sealed).BindBlob(4, e.content)
+                                .Bind(5, e.id).Done("evidence"));
+    if (sqlite3_changes(c_.db) == 1) return Status::Ok();
+    Stmt probe(c_, "SELECT 1 FROM evidence WHERE id=?");
+    probe.Bind(1, e.id);
+    if (probe.Step() == SQLITE_ROW) return Status::Conflict("this item already has a file");
+    return Status::NotFound();
   }
 
  private:
@@ -673,6 +706,26 @@ class SqliteStore final : public CaseStore {
     });
   }
 
+  Result<EvidenceRow> GetEvidence(const std::string& id, bool with_content) override {
+    return WithReader<EvidenceRow>([&](Conn& db) -> Result<EvidenceRow> {
+      Stmt s(db, std::string("SELECT ") + kEvidenceCols + (with_content ? ", content" : "") + " FROM evidence WHERE id=?");
+      s.Bind(1, id);
+      if (s.Step() != SQLITE_ROW) return Status::NotFound();
+      EvidenceRow e = ReadEvidence(s);
+      if (with_content) e.content = s.Text(11);
+      return e;
+    });
+  }
+  Result<std::vector<EvidenceRow>> ListEvidence(const std::string& survivor_id) override {
+    return WithReader<std::vector<EvidenceRow>>([&](Conn& db) -> Result<std::vector<EvidenceRow>> {
+      Stmt s(db, std::string("SELECT ") + kEvidenceCols + " FROM evidence WHERE survivor_id=? ORDER BY created_at, id");
+      s.Bind(1, survivor_id);
+      std::vector<EvidenceRow> out;
+      while (s.Step() == SQLITE_ROW) out.push_back(ReadEvidence(s));
+      return out;
+    });
+  }
+
   Status AppendAudit(const AuditBuilder& build) override {
     return Write([&](Txn&) -> Status {
       AuditRow last{0, "", ""};
@@ -800,7 +853,23 @@ class SqliteStore final : public CaseStore {
     g.revoke_reason = s.Text(15);
     g.task_done_at = s.Int(16);
     g.sealed = s.Text(17);
+    g.evidence_ids = s.Text(18);
     return g;
+  }
+  static EvidenceRow ReadEvidence(Stmt& s) {
+    EvidenceRow e;
+    e.id = s.Text(0);
+    e.survivor_id = s.Text(1);
+    e.case_id = s.Text(2);
+    e.agency_id = s.Text(3);
+    e.kind = s.Text(4);
+    e.grant_id = s.Text(5);
+    e.content_type = s.Text(6);
+    e.size = s.Int(7);
+    e.created_at = s.Int(8);
+    e.created_by = s.Text(9);
+    e.sealed = s.Text(10);
+    return e;
   }
   static domain::Agency ReadAgency(Stmt& s) {
     domain::Agency a{s.Text(0), s.Text(1)};

@@ -5,6 +5,8 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, type Agency, type Disclosure, type Grant } from '../api';
 import { formatDate, formatDateTime, has, lang, t } from '../i18n';
 import { EmptyState, ErrorNote, Loading, useAsyncEffect } from './common';
+import { ACCEPT, evidenceApi, type EvidenceItem } from '../evidence-api';
+import { DownloadButton, kindLabel } from './evidence';
 
 const CATEGORIES = ['identity', 'contact', 'location', 'demographic', 'trafficking_history', 'immigration', 'medical',
   'safety_plan', 'case_workflow'];
@@ -32,6 +34,15 @@ function ReleaseForm({ survivorId, agencies, onDone }: { survivorId: string; age
   const [error, setError] = useState<{ field?: string; message: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const toggle = (c: string) => setCategories(categories.includes(c) ? categories.filter((x) => x !== c) : [...categories, c]);
+  // Named evidence items: any of the survivor's items but attorney work product (never released).
+  const [items, setItems] = useState<EvidenceItem[]>([]);
+  const [evidenceIds, setEvidenceIds] = useState<string[]>([]);
+  useAsyncEffect(async (signal) => {
+    const all = await evidenceApi.list(survivorId).catch(() => [] as EvidenceItem[]);
+    if (!signal.cancelled) setItems(all.filter((e) => e.kind !== 'attorney_notes'));
+  }, [survivorId]);
+  const toggleItem = (id: string) =>
+    setEvidenceIds(evidenceIds.includes(id) ? evidenceIds.filter((x) => x !== id) : [...evidenceIds, id]);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -40,7 +51,7 @@ function ReleaseForm({ survivorId, agencies, onDone }: { survivorId: string; age
     if (guardian.trim()) signers.push({ relationship: 'guardian', name: guardian });
     try {
       await api.createRelease({ survivor_id: survivorId, recipient_agency_id: recipient, categories, purpose, language,
-        expires_on: expires, signers });
+        expires_on: expires, signers, evidence_ids: evidenceIds });
       onDone();
     } catch (err) {
       setError(err instanceof ApiError ? { field: err.field, message: err.message } : { message: t('common.error') });
@@ -66,6 +77,16 @@ function ReleaseForm({ survivorId, agencies, onDone }: { survivorId: string; age
           </label>
         ))}
       </fieldset>
+      {items.length > 0 && (
+        <fieldset data-testid="release-evidence">
+          <legend>{t('release.evidence')}</legend>
+          {items.map((e) => (
+            <label key={e.id} class="check">
+              <input type="checkbox" checked={evidenceIds.includes(e.id)} onChange={() => toggleItem(e.id)} /> {e.title} ({kindLabel(e.kind)})
+            </label>
+          ))}
+        </fieldset>
+      )}
       <label for="rel-purpose">{t('release.purpose')}</label>
       <select id="rel-purpose" value={purpose} onChange={(e) => setPurpose((e.target as HTMLSelectElement).value)}>
         {PURPOSES.map((p) => (
@@ -92,6 +113,16 @@ function ReleaseForm({ survivorId, agencies, onDone }: { survivorId: string; age
 function ReleaseRow({ g, agencyName, onChanged }: { g: Grant; agencyName: string; onChanged: () => void }) {
   const [reason, setReason] = useState(REVOKE_REASONS[0]);
   const [error, setError] = useState<string | null>(null);
+  const [copy, setCopy] = useState<File | null>(null);
+  const attach = async () => {
+    if (!copy) return;
+    try {
+      await evidenceApi.attachSignedCopy(g.id, copy);
+      onChanged();
+    } catch (err) {
+      setError(err instanceof ApiError && err.status !== 0 ? t('evidence.badFile') : t('common.error'));
+    }
+  };
   const revoke = async () => {
     try {
       await api.revokeRelease(g.id, reason);
@@ -106,6 +137,7 @@ function ReleaseRow({ g, agencyName, onChanged }: { g: Grant; agencyName: string
         <strong>{agencyName}</strong> <span class={`badge release-${g.status}`}>{label('release.status', g.status)}</span>
       </div>
       <div>{g.categories.map((c) => t(`category.${c}`)).join(', ')}</div>
+      {(g.evidence_ids ?? []).length > 0 && <div>{t('release.namedItems', { n: String(g.evidence_ids!.length) })}</div>}
       <div class="muted">
         {label('release.purposeCode', g.purpose)} · {t('release.until', { date: formatDate(g.expires_at.slice(0, 10)) })}
       </div>
@@ -125,6 +157,23 @@ function ReleaseRow({ g, agencyName, onChanged }: { g: Grant; agencyName: string
           </>
         )}
       </div>
+      {g.kind === 'release' && (
+        <div class="release-actions" data-testid={`signed-copy-${g.id}`}>
+          {g.signed_copy_id ? (
+            <>
+              <span>{t('release.signedCopyOnFile')}</span>
+              <DownloadButton id={g.signed_copy_id} label={t('release.signedCopyDownload')} />
+            </>
+          ) : (
+            <>
+              <label for={`copy-${g.id}`}>{t('release.signedCopyFile')}</label>
+              <input id={`copy-${g.id}`} type="file" accept={ACCEPT}
+                onChange={(e) => setCopy((e.target as HTMLInputElement).files?.[0] ?? null)} />
+              <button class="button" type="button" disabled={!copy} onClick={attach}>{t('release.signedCopyAttach')}</button>
+            </>
+          )}
+        </div>
+      )}
       {error && <ErrorNote>{error}</ErrorNote>}
     </li>
   );

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, type RecordView, type User } from '../api';
 import { CaseTable } from '../components/casetable';
 import { EmptyState, ErrorNote, Loading, useAsyncEffect, usePageTitle } from '../components/common';
+import { SharedEvidence } from '../components/evidence';
 import { roleLabel, t } from '../i18n';
 import { can, getSession } from '../session';
 import { ActionItems } from '../components/actionitems';
@@ -148,6 +149,7 @@ export function HomePage() {
         </p>
       )}
       {can.seeShared(user) && <SharedSection />}
+      {can.seeShared(user) && <SharedEvidence />}
       {user.role === 'auditor' && (
         <section class="card" data-testid="auditor-home">
           <p>{t('home.auditorIntro')}</p>

@@ -9,6 +9,7 @@ import { RecordForm } from '../components/recordform';
 import { formatDateTime, t } from '../i18n';
 import { can, fieldsOf, getSession } from '../session';
 import { ReleasesPanel } from '../components/releases';
+import { EvidencePanel } from '../components/evidence';
 import { NotAllowed } from './notfound';
 import { SurvivorName } from './survivors';
 import { canRecordCompelled } from './compelled';
@@ -127,6 +128,7 @@ export function SurvivorPage() {
             ))}
           </div>
           {works && own && <SurvivorCases survivorId={s.record.id} />}
+          <EvidencePanel survivorId={s.record.id} canAdd={works && own} />
           {works && own && <ReleasesPanel survivorId={s.record.id} />}
         </>
       )}
