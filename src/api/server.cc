@@ -184,14 +184,19 @@ class Session : public std::enable_shared_from_this<Session> {
     // The use case may block on the store: run it on the worker pool. It does not wait for the
     // audit group commit: the response is written when the commit reports its entries durable.
     server_.BeginFlight();
-    asio::post(server_.workers, [self = shared_from_this(), hr, start] {
+    auto handle = [self = shared_from_this(), hr, start] {
       self->server_.router.HandleDeferred(*hr, [self, hr, start](HttpResponse resp) {
         asio::post(self->stream_.get_executor(), [self, hr, start, resp = std::move(resp)]() mutable {
           self->Write(std::move(resp), hr->method, hr->path, start, hr->request_id);
         });
         self->server_.EndFlight();
       });
-    });
+    };
+    if (server_.options.reads_on_io_threads && (hr->method == "GET" || hr->method == "HEAD")) {
+      handle();
+    } else {
+      asio::post(server_.workers, std::move(handle));
+    }
   }
 
   void Write(HttpResponse r, const std::string& method, const std::string& path,

@@ -208,6 +208,7 @@ App::~App() = default;
 
 Clock& App::clock() const { return *impl_->clock; }
 const SessionLimits& App::session_limits() const { return impl_->limits; }
+bool App::store_is_embedded() const { return !storage::IsPostgresLocation(impl_->store_location); }
 
 Status App::Audit(const Principal& p, const std::string& action, const std::string& outcome, const std::string& target,
                   const std::string& survivor, const std::string& request_id, const std::string& detail) {

@@ -180,6 +180,9 @@ class App {
 
   Clock& clock() const;
   const SessionLimits& session_limits() const;
+  // True when the store is the embedded SQLite file: its reads take microseconds and never wait
+  // on a network (the server may run read requests on its I/O threads).
+  bool store_is_embedded() const;
 
   // --- agencies and users (administration) ---
   Result<domain::Agency> AddAgency(const Principal& by, const std::string& name, domain::AgencyKind kind);
