@@ -811,6 +811,10 @@ class SqliteStore final : public CaseStore {
 }  // namespace
 
 Result<std::unique_ptr<CaseStore>> OpenSqliteStore(const std::string& path, const SqliteOptions& options) {
+  // Before SQLite initialises: no memory statistics, whose global mutex every sqlite3_malloc
+  // and free of every connection takes (we never read them). Ignored if SQLite already started.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   if (!options.create_if_missing && ::access(path.c_str(), F_OK) != 0) {
     return Status(Code::kFailedPrecondition, "no store at " + path + " (run `trellis init`)");
   }
