@@ -802,6 +802,15 @@ HttpResponse Router::Handle(const HttpRequest& req) {
   }
 }
 
+void Router::HandleDeferred(const HttpRequest& req, std::function<void(HttpResponse)> respond) {
+  app::AuditDeferral deferral;
+  HttpResponse resp = Handle(req);
+  deferral.Finish([resp = std::move(resp), respond = std::move(respond)](const Status& audited) mutable {
+    // The response leaves only once the record of what it reveals is durable (S12, S17).
+    respond(audited.ok() ? std::move(resp) : Error(audited));
+  });
+}
+
 const std::vector<std::string>& RouteTable() {
   static const std::vector<std::string> table = {
       "GET /api/v1/health",          "GET /api/v1/openapi.json",      "POST /api/v1/login",

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,7 +23,13 @@ class Router {
  public:
   Router(app::App& app, RouteOptions options);
   ~Router();
+  // Handles a request; returns once its audit entries are durable.
   HttpResponse Handle(const HttpRequest& req);
+  // Handles a request without parking this thread on the audit group commit: `respond` is
+  // called exactly once with the response when every audit entry of the request is durable
+  // (or with the error response if one failed), on this thread or on the audit writer thread,
+  // so it must only hand the response on (post it to the connection).
+  void HandleDeferred(const HttpRequest& req, std::function<void(HttpResponse)> respond);
 
   struct Impl;
 

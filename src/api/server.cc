@@ -7,6 +7,8 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -105,6 +107,24 @@ struct Server::Impl {
   tcp::acceptor acceptor;
   asio::signal_set signals;
   uint16_t bound_port = 0;
+  // Responses handed to the router whose audit entries are not yet durable: Run() waits for
+  // them so that no commit callback posts to a destroyed io_context.
+  std::mutex flight_mu;
+  std::condition_variable flight_cv;
+  int in_flight = 0;
+
+  void BeginFlight() {
+    std::lock_guard lock(flight_mu);
+    ++in_flight;
+  }
+  void EndFlight() {
+    std::lock_guard lock(flight_mu);
+    if (--in_flight == 0) flight_cv.notify_all();
+  }
+  void WaitFlights() {
+    std::unique_lock lock(flight_mu);
+    flight_cv.wait(lock, [&] { return in_flight == 0; });
+  }
 
   Impl(Router& r, ServerOptions o)
       : router(r), options(std::move(o)), ioc(options.io_threads), workers(options.worker_threads), acceptor(ioc),
@@ -179,13 +199,22 @@ class Session : public std::enable_shared_from_this<Session> {
     hr->content_type = std::string(req[http::field::content_type]);
     hr->body = std::move(req.body());
     hr->request_id = NewRandomId(SystemRng(), "r");
-    // The use case may block (store, audit group commit): run it on the worker pool.
-    asio::post(server_.workers, [self = shared_from_this(), hr, start] {
-      HttpResponse resp = self->server_.router.Handle(*hr);
-      asio::post(self->stream_.get_executor(), [self, hr, start, resp = std::move(resp)]() mutable {
-        self->Write(std::move(resp), hr->method, hr->path, start, hr->request_id);
+    // The use case may block on the store: run it on the worker pool. It does not wait for the
+    // audit group commit: the response is written when the commit reports its entries durable.
+    server_.BeginFlight();
+    auto handle = [self = shared_from_this(), hr, start] {
+      self->server_.router.HandleDeferred(*hr, [self, hr, start](HttpResponse resp) {
+        asio::post(self->stream_.get_executor(), [self, hr, start, resp = std::move(resp)]() mutable {
+          self->Write(std::move(resp), hr->method, hr->path, start, hr->request_id);
+        });
+        self->server_.EndFlight();
       });
-    });
+    };
+    if (server_.options.reads_on_io_threads && (hr->method == "GET" || hr->method == "HEAD")) {
+      handle();
+    } else {
+      asio::post(server_.workers, std::move(handle));
+    }
   }
 
   void Write(HttpResponse r, const std::string& method, const std::string& path,
@@ -277,6 +306,7 @@ void Server::Run() {
   impl_->ioc.run();
   for (auto& t : threads) t.join();
   impl_->workers.join();
+  impl_->WaitFlights();
 }
 
 void Server::Stop() {

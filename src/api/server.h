@@ -1,6 +1,8 @@
 // The HTTP server: Boost.Beast, asynchronous, keep-alive. Reading and writing run on a few
-// I/O threads; each request is handled on a worker pool (the use cases block on the store
-// and on the audit group commit), then its response is written back on the connection.
+// I/O threads; a request is handled on a worker pool (writes block on the store's commit), or
+// on the I/O thread itself for reads of an embedded store (ServerOptions). No thread waits for
+// the audit group commit: the response is written back on the connection once the request's
+// audit entries are durable (Router::HandleDeferred).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,11 @@ struct ServerOptions {
   uint16_t port = 8080;  // 0: any free port (see Server::port())
   int io_threads = 2;
   int worker_threads = 32;
+  // GET and HEAD requests run on the I/O thread that read them, without a hop to the worker
+  // pool: for an embedded store, whose reads take microseconds. They may still write now and
+  // then (a session's activity once a minute, the disclosure row of a cross-agency read), which
+  // holds that I/O thread for one commit. Other methods always run on the worker pool.
+  bool reads_on_io_threads = false;
   size_t max_body_bytes = 1 << 20;
   size_t max_import_body_bytes = 32 << 20;  // POST /api/v1/jobs/import-htcds only
   int read_timeout_seconds = 30;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <set>
@@ -46,10 +47,16 @@ policy::Subject App::Impl::SubjectOf(const Principal& p) const {
 Result<crypto::Key32> App::Impl::DataKey(const std::string& survivor_id) {
   auto row = store->GetDataKey(survivor_id);
   if (!row.ok()) return row.status().code() == Code::kNotFound ? Status::DataLoss("the data key is gone") : row.status();
-  uint32_t version = crypto::WrappedMasterVersion(row->wrapped);
+  return UnwrapDataKey(*row);
+}
+
+Result<crypto::Key32> App::Impl::UnwrapDataKey(const storage::DataKeyRow& row) {
+  const std::string& survivor_id = row.survivor_id;
+  const auto* wrapped = &row.wrapped;
+  uint32_t version = crypto::WrappedMasterVersion(*wrapped);
   {
     std::shared_lock lock(keys_mu);
-    if (const crypto::Key32* master = keys->Master(version)) return crypto::UnwrapDataKey(*master, survivor_id, row->wrapped);
+    if (const crypto::Key32* master = keys->Master(version)) return crypto::UnwrapDataKey(*master, survivor_id, *wrapped);
   }
   // Another process rotated the master key: reload the key ring once.
   auto reloaded = crypto::KeyRing::Load(KeyPath(), passphrase);
@@ -58,7 +65,7 @@ Result<crypto::Key32> App::Impl::DataKey(const std::string& survivor_id) {
   keys = std::move(reloaded).value();
   const crypto::Key32* master = keys->Master(version);
   if (!master) return Status::DataLoss("the master key version of a data key is not in the key ring");
-  return crypto::UnwrapDataKey(*master, survivor_id, row->wrapped);
+  return crypto::UnwrapDataKey(*master, survivor_id, *wrapped);
 }
 
 storage::DataKeyRow App::Impl::NewDataKey(const std::string& survivor_id, crypto::Key32* out) {
@@ -67,15 +74,82 @@ storage::DataKeyRow App::Impl::NewDataKey(const std::string& survivor_id, crypto
   return {survivor_id, crypto::WrapDataKey(keys->CurrentMaster(), keys->current_version(), survivor_id, *out), 1};
 }
 
+// The entries queued inside one AuditDeferral and who waits for them.
+struct AuditDeferral::State : std::enable_shared_from_this<AuditDeferral::State> {
+  std::mutex mu;
+  std::condition_variable cv;
+  int pending = 0;
+  Status first_error;
+  bool finished = false;
+  std::function<void(const Status&)> durable;
+
+  void Queued() {
+    std::lock_guard lock(mu);
+    ++pending;
+  }
+  void Committed(const Status& st) {
+    std::function<void(const Status&)> call;
+    Status result;
+    {
+      std::lock_guard lock(mu);
+      if (!st.ok() && first_error.ok()) first_error = st;
+      if (--pending > 0) return;
+      cv.notify_all();
+      if (!finished || !durable) return;
+      call = std::move(durable);
+      result = first_error;
+    }
+    call(result);
+  }
+};
+
+namespace {
+thread_local AuditDeferral::State* current_deferral = nullptr;
+}  // namespace
+
+AuditDeferral::AuditDeferral() : state_(std::make_shared<State>()) {
+  TRELLIS_INVARIANT(current_deferral == nullptr, "audit deferrals do not nest");
+  current_deferral = state_.get();
+}
+
+AuditDeferral::~AuditDeferral() {
+  if (current_deferral == state_.get()) current_deferral = nullptr;
+  if (state_->finished) return;
+  std::unique_lock lock(state_->mu);
+  state_->cv.wait(lock, [&] { return state_->pending == 0; });
+}
+
+void AuditDeferral::Finish(std::function<void(const Status&)> durable) {
+  if (current_deferral == state_.get()) current_deferral = nullptr;
+  Status result;
+  {
+    std::lock_guard lock(state_->mu);
+    state_->finished = true;
+    if (state_->pending > 0) {
+      state_->durable = std::move(durable);
+      return;
+    }
+    result = state_->first_error;
+  }
+  durable(result);
+}
+
 Status App::Impl::AuditEntry(const Principal& p, std::string action, std::string outcome, std::string target,
                              std::string survivor, std::string request, std::string detail) {
-  return log->Append({.actor = p.user.id,
-                      .action = std::move(action),
-                      .outcome = std::move(outcome),
-                      .target = std::move(target),
-                      .survivor = std::move(survivor),
-                      .request = std::move(request),
-                      .detail = std::move(detail)});
+  audit::Entry e{.actor = p.user.id,
+                 .action = std::move(action),
+                 .outcome = std::move(outcome),
+                 .target = std::move(target),
+                 .survivor = std::move(survivor),
+                 .request = std::move(request),
+                 .detail = std::move(detail)};
+  if (AuditDeferral::State* d = current_deferral) {
+    // The caller holds the result back until the entry is durable (AuditDeferral).
+    d->Queued();
+    log->AppendThen(std::move(e), [keep = d->shared_from_this()](const Status& st) { keep->Committed(st); });
+    return Status::Ok();
+  }
+  return log->Append(std::move(e));
 }
 
 Status App::Init(const InitOptions& o) {
@@ -134,6 +208,7 @@ App::~App() = default;
 
 Clock& App::clock() const { return *impl_->clock; }
 const SessionLimits& App::session_limits() const { return impl_->limits; }
+bool App::store_is_embedded() const { return !storage::IsPostgresLocation(impl_->store_location); }
 
 Status App::Audit(const Principal& p, const std::string& action, const std::string& outcome, const std::string& target,
                   const std::string& survivor, const std::string& request_id, const std::string& detail) {

@@ -6,7 +6,8 @@
 //  - the caller is a Principal obtained from Login / Authenticate* (or the CLI operator);
 //  - a record the principal may not see answers kNotFound, exactly like a missing record (S1);
 //  - every decision and every read of identifying data is appended to the audit log before
-//    the call returns (group commit; the call fails if the audit append fails);
+//    the call returns (group commit; the call fails if the audit append fails) — or, inside an
+//    AuditDeferral (below), before the caller may release the call's result;
 //  - values of identifying and more protected fields are sealed with the survivor's data key
 //    before they reach the store, and opened only for fields the decision allows.
 // Thread-safety: an App is shared by all request threads; every method is thread-safe.
@@ -163,6 +164,33 @@ struct SessionLimits {
   int max_failures_before_lockout = 5;
 };
 
+// Lets a server finish a request without parking a thread while its audit entries commit.
+// While an AuditDeferral is open on a thread, App calls made on that thread queue their audit
+// entries (in the same order, with the same content) and return without waiting for the group
+// commit. Their results must not leave the process until the callback given to Finish() reports
+// that every entry queued in the scope is durable; if one failed, the caller answers with that
+// error instead of the result (exactly what the synchronous call would have returned). The
+// guarantee of S12/S17 is unchanged: no response reveals data whose read is not yet recorded.
+// Not nestable; one per thread at a time. Used by the HTTP server (api/server.cc).
+class AuditDeferral {
+ public:
+  AuditDeferral();
+  // Without Finish(), waits here for the entries (the synchronous behaviour).
+  ~AuditDeferral();
+  AuditDeferral(const AuditDeferral&) = delete;
+  AuditDeferral& operator=(const AuditDeferral&) = delete;
+
+  // Closes the scope. `durable` is called exactly once: with Ok when every entry is durable (or
+  // none was queued), else with the first failure. It runs at once on this thread when nothing
+  // is pending, otherwise on the audit writer thread: it must be quick (post the rest).
+  void Finish(std::function<void(const Status&)> durable);
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
 class App {
  public:
   // Creates a new data directory: key ring, store, schema. Fails if one exists there.
@@ -172,6 +200,9 @@ class App {
 
   Clock& clock() const;
   const SessionLimits& session_limits() const;
+  // True when the store is the embedded SQLite file: its reads take microseconds and never wait
+  // on a network (the server may run read requests on its I/O threads).
+  bool store_is_embedded() const;
 
   // --- agencies and users (administration) ---
   Result<domain::Agency> AddAgency(const Principal& by, const std::string& name, domain::AgencyKind kind);

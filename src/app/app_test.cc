@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <future>
 #include <sstream>
 
 namespace trellis::app {
@@ -75,6 +76,36 @@ TEST_F(AppTest, CreateReadSealsIdentifyingFields) {
   std::string db = ReadAll(dir_ + "/trellis.db") + ReadAll(dir_ + "/trellis.db-wal");
   EXPECT_EQ(db.find("CanaryFirst"), std::string::npos);
   EXPECT_NE(db.find("Feminine"), std::string::npos);  // statistical fields are not sealed
+}
+
+// Inside an AuditDeferral a read returns before its entry commits; Finish reports when it is
+// durable, and a scope closed without Finish waits (the synchronous behaviour).
+TEST_F(AppTest, AuditDeferralReportsWhenTheReadIsRecorded) {
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});
+  const int64_t before = app_->VerifyAudit()->entries;
+  std::promise<Status> durable;
+  {
+    AuditDeferral deferral;
+    auto got = app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r-deferred");
+    ASSERT_TRUE(got.ok());
+    EXPECT_FALSE(app_->Get(officer_, RecordKind::kSurvivor, s.record.id, "r-deferred").ok());  // deny, audited
+    deferral.Finish([&](const Status& st) { durable.set_value(st); });
+  }
+  EXPECT_TRUE(durable.get_future().get().ok());
+  auto after = app_->VerifyAudit();
+  EXPECT_TRUE(after->ok);
+  EXPECT_EQ(after->entries, before + 2);
+  {
+    AuditDeferral deferral;
+    ASSERT_TRUE(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r-sync").ok());
+  }
+  EXPECT_EQ(app_->VerifyAudit()->entries, before + 3);
+  bool called = false;
+  {
+    AuditDeferral deferral;
+    deferral.Finish([&](const Status& st) { called = st.ok(); });  // nothing queued: at once
+  }
+  EXPECT_TRUE(called);
 }
 
 TEST_F(AppTest, OtherAgencySeesNothingAndDenialLooksLikeMissing) {

@@ -184,15 +184,18 @@ Result<LoginResult> App::Login(const std::string& username, const std::string& p
 Result<Principal> App::AuthenticateSession(const std::string& token) {
   if (token.empty() || token.size() > 100) return Status::Unauthenticated();
   const std::string hash = crypto::Sha256(token);
-  auto s = impl_->store->GetSession(hash);
-  if (!s.ok()) return Status::Unauthenticated();
+  // Session and user in one read, every request (no cache): logout, disabling and expiry apply
+  // on the next request, also when another app server made the change.
+  auto found = impl_->store->GetSessionWithUser(hash);
+  if (!found.ok()) return Status::Unauthenticated();
+  const storage::SessionRow* s = &found->first;
+  const storage::UserRow* user = &found->second;
   const int64_t now = clock().NowMicros();
   if (now >= s->expires_at || now - s->last_seen_at >= impl_->limits.idle_seconds * 1'000'000) {
     (void)impl_->store->Write([&](storage::Txn& t) { return t.DeleteSession(hash); });
     return Status::Unauthenticated("the session has ended; log in again");
   }
-  auto user = impl_->store->GetUserById(s->user_id);
-  if (!user.ok() || user->user.disabled) return Status::Unauthenticated();
+  if (user->user.disabled) return Status::Unauthenticated();
   // Record activity at most once a minute: enough for the idle timeout, cheap for the store.
   if (now - s->last_seen_at > 60'000'000) {
     (void)impl_->store->Write([&](storage::Txn& t) { return t.TouchSession(hash, now); });
@@ -206,12 +209,15 @@ Result<Principal> App::AuthenticateSession(const std::string& token) {
 
 Result<Principal> App::AuthenticateBearer(const std::string& token) {
   if (token.empty() || token.size() > 100) return Status::Unauthenticated();
-  auto t = impl_->store->GetToken(crypto::Sha256(token));
-  if (!t.ok() || t->revoked_at != 0) return Status::Unauthenticated();
-  if (t->expires_at != 0 && clock().NowMicros() >= t->expires_at) return Status::Unauthenticated();
-  auto user = impl_->store->GetUserById(t->user_id);
-  if (!user.ok() || user->user.disabled) return Status::Unauthenticated();
-  return PrincipalFor(user->user);
+  // Token and user in one read, every request (no cache): revocation and disabling apply on the
+  // next request, also when another app server made the change.
+  auto found = impl_->store->GetTokenWithUser(crypto::Sha256(token));
+  if (!found.ok()) return Status::Unauthenticated();
+  const auto& [t, user] = *found;
+  if (t.revoked_at != 0) return Status::Unauthenticated();
+  if (t.expires_at != 0 && clock().NowMicros() >= t.expires_at) return Status::Unauthenticated();
+  if (user.user.disabled) return Status::Unauthenticated();
+  return PrincipalFor(user.user);
 }
 
 bool App::CheckCsrf(const Principal& p, const std::string& csrf_token) const {

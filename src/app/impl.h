@@ -59,6 +59,8 @@ struct App::Impl {
 
   // The survivor's data key, unwrapped with the master key version it names.
   Result<crypto::Key32> DataKey(const std::string& survivor_id);
+  // The same for a wrapped key already read from the store.
+  Result<crypto::Key32> UnwrapDataKey(const storage::DataKeyRow& row);
   // A new data key for a new survivor, and its wrapped form for the store.
   storage::DataKeyRow NewDataKey(const std::string& survivor_id, crypto::Key32* out);
 

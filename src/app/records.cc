@@ -231,13 +231,18 @@ Result<RecordView> App::Create(const Principal& p, RecordKind kind, const Record
 
 Result<RecordView> App::Get(const Principal& p, RecordKind kind, const std::string& id, const std::string& request_id) {
   const std::string action = std::string(Noun(kind)) + ".read";
-  auto stored = impl_->store->GetRecord(kind, id);
-  if (!stored.ok()) {
-    if (stored.status().code() != Code::kNotFound) return stored.status();
+  // The record, its survivor's wrapped data key and the grants on the survivor in one read (no
+  // cached grant, S3; no cached key: an erasure applies on the next request).
+  auto read = impl_->store->GetRecordForRead(kind, id);
+  if (!read.ok()) {
+    if (read.status().code() != Code::kNotFound) return read.status();
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, action, "not_found", id, "", request_id));
     return Status::NotFound();
   }
-  TRELLIS_ASSIGN_OR_RETURN(auto grants, impl_->GrantsOnSurvivor(stored->survivor_id));
+  const storage::StoredRecord* stored = &read->record;
+  std::vector<policy::Grant> grants;
+  grants.reserve(read->grants.size());
+  for (const auto& g : read->grants) grants.push_back(ToPolicyGrant(g));
   policy::Decision d = DecideRecord(impl_->SubjectOf(p), policy::Action::kRead, *stored, clock().NowMicros(), grants);
   if (!d.allowed()) {
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, action, "deny", id, stored->survivor_id, request_id, d.reason));
@@ -245,7 +250,8 @@ Result<RecordView> App::Get(const Principal& p, RecordKind kind, const std::stri
   }
   std::optional<crypto::Key32> key;
   if (!stored->sealed.empty()) {
-    auto k = impl_->DataKey(stored->survivor_id);
+    if (!read->key) return Status::DataLoss("the data key is gone");
+    auto k = impl_->UnwrapDataKey(*read->key);
     if (!k.ok()) return k.status();
     key = std::move(k).value();
   }

@@ -137,14 +137,20 @@ Log::~Log() {
   worker_.join();
 }
 
-std::future<Status> Log::AppendAsync(Entry e) {
-  std::future<Status> f;
+void Log::AppendThen(Entry e, Done durable) {
+  bool wake;
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(Pending{std::move(e), {}});
-    f = queue_.back().done.get_future();
+    wake = queue_.empty();  // otherwise the writer is awake already or will find the queue non-empty
+    queue_.push_back(Pending{std::move(e), std::move(durable)});
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
+}
+
+std::future<Status> Log::AppendAsync(Entry e) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  std::future<Status> f = promise->get_future();
+  AppendThen(std::move(e), [promise](const Status& st) { promise->set_value(st); });
   return f;
 }
 
@@ -192,7 +198,10 @@ void Log::Run() {
       last_seq_ = written;
       ++batches_;
     }
-    for (Pending& p : batch) p.done.set_value(st);
+    lock.unlock();
+    // Outside the lock: a callback may queue the next entry of its request.
+    for (Pending& p : batch) p.done(st);
+    lock.lock();
   }
 }
 

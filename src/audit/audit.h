@@ -88,7 +88,11 @@ VerifyReport Verify(const std::function<bool(StoredEntry*)>& next_row, const std
                     std::string_view public_key);
 
 // Group commit. Append() queues an entry and blocks until the batch holding it is durable
-// (or failed); many concurrent callers share one transaction and one signature. Thread-safe.
+// (or failed); many concurrent callers share one transaction and one signature. AppendThen()
+// queues an entry and returns at once; its callback runs on the log's writer thread once the
+// batch holding the entry is durable (ok) or failed, so a server can finish a request without
+// parking a thread while the batch commits. Entries are written in the order they are queued.
+// Thread-safe.
 class Log {
  public:
   Log(Sink& sink, const crypto::SigningKey& signer, Clock& clock);
@@ -99,6 +103,11 @@ class Log {
   Status Append(Entry e);
   // Queues without waiting; for events whose caller cannot wait (never for reads of data).
   std::future<Status> AppendAsync(Entry e);
+  // Queues without waiting; `durable` is called exactly once, on the writer thread, with the
+  // outcome of the batch commit. It must be quick and must not call back into this Log
+  // synchronously (post the work elsewhere).
+  using Done = std::function<void(const Status&)>;
+  void AppendThen(Entry e, Done durable);
 
   int64_t last_seq() const;
   uint64_t batches() const { return batches_; }
@@ -106,7 +115,7 @@ class Log {
  private:
   struct Pending {
     Entry entry;
-    std::promise<Status> done;
+    Done done;
   };
   void Run();
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "crypto/secret.h"
@@ -83,6 +85,45 @@ TEST_F(AuditLogTest, ConcurrentAppendsFormOneVerifiableChainInFewBatches) {
   VerifyReport r = sink.VerifyAll(signer.PublicKey());
   EXPECT_TRUE(r.ok) << r.reason;
   EXPECT_EQ(r.entries, 1600);
+}
+
+// AppendThen does not wait; its callback reports the commit, after the entry is in the sink, in
+// queue order; a failed commit reaches every callback of its batch.
+TEST_F(AuditLogTest, AppendThenReportsEachEntryOnceDurable) {
+  class FailingSink : public Sink {
+   public:
+    Status AppendBatch(const BatchBuilder&) override { return Status::Internal("disk full"); }
+  };
+  std::mutex mu;
+  std::vector<int64_t> seen;  // sink size when each callback ran, in callback order
+  {
+    Log log(sink, signer, clock);
+    for (int i = 0; i < 100; ++i) {
+      log.AppendThen({.actor = "u_1", .action = "case.read", .outcome = "allow", .target = std::to_string(i)},
+                     [&, i](const Status& st) {
+                       EXPECT_TRUE(st.ok());
+                       std::lock_guard lock(mu);
+                       std::lock_guard sink_lock(sink.mu);
+                       EXPECT_GT(static_cast<int64_t>(sink.rows.size()), i);  // durable before the callback
+                       seen.push_back(i);
+                     });
+    }
+  }  // the destructor drains the queue
+  ASSERT_EQ(seen.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(seen[i], i);
+  EXPECT_TRUE(sink.VerifyAll(signer.PublicKey()).ok);
+
+  FailingSink failing;
+  std::atomic<int> failed = 0;
+  {
+    Log log(failing, signer, clock);
+    for (int i = 0; i < 10; ++i) {
+      log.AppendThen({.actor = "u_1", .action = "case.read", .outcome = "allow"}, [&](const Status& st) {
+        if (!st.ok()) ++failed;
+      });
+    }
+  }
+  EXPECT_EQ(failed.load(), 10);
 }
 
 // Two logs (two processes) appending to one store keep one chain: the head is read in the sink.

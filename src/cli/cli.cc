@@ -122,7 +122,11 @@ int Main(int argc, char** argv, Clock* clock) {
     }
     if (web_dir.empty() && std::ifstream("web/dist/index.html")) web_dir = "web/dist";
     api::Router router(**a, {web_dir});
-    api::Server server(router, {.host = hp->first, .port = hp->second, .worker_threads = workers, .access_log = !quiet});
+    api::Server server(router, {.host = hp->first,
+                                .port = hp->second,
+                                .worker_threads = workers,
+                                .reads_on_io_threads = (*a)->store_is_embedded(),
+                                .access_log = !quiet});
     if (Status st = server.Listen(); !st.ok()) {
       rc = Fail(st);
       return;

@@ -40,4 +40,31 @@ Status Txn::InsertBulk(std::span<const DataKeyRow> keys, std::span<const Encoded
   return Status::Ok();
 }
 
+Result<std::pair<SessionRow, UserRow>> CaseStore::GetSessionWithUser(const std::string& token_hash) {
+  TRELLIS_ASSIGN_OR_RETURN(SessionRow s, GetSession(token_hash));
+  TRELLIS_ASSIGN_OR_RETURN(UserRow u, GetUserById(s.user_id));
+  return std::make_pair(std::move(s), std::move(u));
+}
+
+Result<std::pair<TokenRow, UserRow>> CaseStore::GetTokenWithUser(const std::string& token_hash) {
+  TRELLIS_ASSIGN_OR_RETURN(TokenRow t, GetToken(token_hash));
+  TRELLIS_ASSIGN_OR_RETURN(UserRow u, GetUserById(t.user_id));
+  return std::make_pair(std::move(t), std::move(u));
+}
+
+Result<CaseStore::RecordRead> CaseStore::GetRecordForRead(domain::RecordKind kind, const std::string& id) {
+  RecordRead out;
+  TRELLIS_ASSIGN_OR_RETURN(out.record, GetRecord(kind, id));
+  auto key = GetDataKey(out.record.survivor_id);
+  if (key.ok()) {
+    out.key = std::move(key).value();
+  } else if (key.status().code() != Code::kNotFound) {
+    return key.status();
+  }
+  GrantQuery q;
+  q.survivor_id = out.record.survivor_id;
+  TRELLIS_ASSIGN_OR_RETURN(out.grants, ListGrants(q));
+  return out;
+}
+
 }  // namespace trellis::storage

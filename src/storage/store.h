@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -268,10 +269,25 @@ class CaseStore {
   virtual Result<std::vector<UserRow>> ListUsers(const std::string& agency_id) = 0;
   virtual Result<SessionRow> GetSession(const std::string& token_hash) = 0;
   virtual Result<TokenRow> GetToken(const std::string& token_hash) = 0;
+  // Authentication in one read (the hot path of every request): the session or token and its
+  // user, from one snapshot; kNotFound when either is missing. Nothing is cached: revocation,
+  // logout, lockout and disabling apply on the next request, from any app server.
+  // (The defaults make the two separate reads; a backend overrides them with one query.)
+  virtual Result<std::pair<SessionRow, UserRow>> GetSessionWithUser(const std::string& token_hash);
+  virtual Result<std::pair<TokenRow, UserRow>> GetTokenWithUser(const std::string& token_hash);
   virtual Result<DataKeyRow> GetDataKey(const std::string& survivor_id) = 0;
   // Calls fn for every data key (key rotation); stops early if fn returns non-ok.
   virtual Status ForEachDataKey(const std::function<Status(const DataKeyRow&)>& fn) = 0;
   virtual Result<StoredRecord> GetRecord(domain::RecordKind kind, const std::string& id) = 0;
+  // A record with what reading it needs: its survivor's wrapped data key (none when erased) and
+  // every grant on its survivor, newest first (at most 1000, as ListGrants). kNotFound when the
+  // record is missing. The default makes three reads; a backend overrides it with one query.
+  struct RecordRead {
+    StoredRecord record;
+    std::optional<DataKeyRow> key;
+    std::vector<GrantRow> grants;
+  };
+  virtual Result<RecordRead> GetRecordForRead(domain::RecordKind kind, const std::string& id);
   virtual Result<std::vector<StoredRecord>> ListRecords(const ListQuery& q) = 0;
   virtual Result<int64_t> CountRecords(domain::RecordKind kind, const std::vector<std::string>& agency_ids) = 0;
   // Every record in (created_at, id) order, for export.

@@ -468,6 +468,92 @@ TEST_P(StoreTest, EvidenceRowsNamedItemsAndErasure) {
   EXPECT_EQ(store_->GetEvidence("e_2", true).status().code(), Code::kNotFound);
 }
 
+// The one-read paths of authentication and of GET one record return what the separate reads do.
+TEST_P(StoreTest, OneReadAuthenticationAndRecordRead) {
+  UserRow u;
+  u.user = {"u_1", "a_1", "maria", "Maria", domain::Role::kAttorney, false};
+  u.password_hash = "$argon2id$x";
+  u.failed_logins = 2;
+  ASSERT_TRUE(store_->Write([&](Txn& t) {
+    TRELLIS_RETURN_IF_ERROR(t.InsertUser(u));
+    TRELLIS_RETURN_IF_ERROR(t.InsertSession({"h1", "u_1", "c1", 1, 2, 3}));
+    return t.InsertToken({"t_1", "th", "u_1", "script", 1, 9, 0});
+  }).ok());
+  auto s = store_->GetSessionWithUser("h1");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->first.csrf_hash, "c1");
+  EXPECT_EQ(s->first.expires_at, 3);
+  EXPECT_EQ(s->second.user.username, "maria");
+  EXPECT_EQ(s->second.user.role, domain::Role::kAttorney);
+  EXPECT_EQ(s->second.failed_logins, 2);
+  auto t = store_->GetTokenWithUser("th");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->first.id, "t_1");
+  EXPECT_EQ(t->first.expires_at, 9);
+  EXPECT_EQ(t->second.user.id, "u_1");
+  EXPECT_EQ(store_->GetSessionWithUser("nope").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetTokenWithUser("nope").status().code(), Code::kNotFound);
+  // Disabling and revocation are seen at once, also through another handle (app server).
+  auto other = Open();
+  ASSERT_TRUE(store_->Write([&](Txn& tx) {
+    TRELLIS_RETURN_IF_ERROR(tx.SetUserDisabled("u_1", true));
+    return tx.RevokeToken("t_1", 7);
+  }).ok());
+  EXPECT_TRUE(other->GetSessionWithUser("h1")->second.user.disabled);
+  EXPECT_EQ(other->GetTokenWithUser("th")->first.revoked_at, 7);
+
+  // A record without key or grants, then with a key and two grants (newest first).
+  ASSERT_TRUE(store_->Write([&](Txn& tx) { return tx.InsertRecord(MakeCase("c_1", "a_1", 5)); }).ok());
+  auto r = store_->GetRecordForRead(RecordKind::kCase, "c_1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->record.id, "c_1");
+  EXPECT_EQ(r->record.sealed, MakeCase("c_1", "a_1", 5).sealed);
+  EXPECT_EQ(r->record.team, (std::vector<std::string>{"u_1", "u_2"}));
+  EXPECT_FALSE(r->key.has_value());
+  EXPECT_TRUE(r->grants.empty());
+  EXPECT_EQ(store_->GetRecordForRead(RecordKind::kSurvivor, "c_1").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetRecordForRead(RecordKind::kCase, "c_2").status().code(), Code::kNotFound);
+  GrantRow g;
+  g.kind = "release";
+  g.survivor_id = "s_1";
+  g.owner_agency_id = "a_1";
+  g.recipient_agency_id = "a_2";
+  g.categories = "case_workflow";
+  g.purpose = "investigation";
+  g.language = "en";
+  g.effective_at = 100;
+  g.expires_at = 1'900'000'000'000'000;
+  g.created_by = "u_1";
+  g.sealed = std::string("\x01\x00", 2);
+  ASSERT_TRUE(store_->Write([&](Txn& tx) {
+    TRELLIS_RETURN_IF_ERROR(tx.PutDataKey({"s_1", std::string("w\x00k", 3), 2}));
+    GrantRow a = g, b = g, other_survivor = g;
+    a.id = "g_a";
+    a.created_at = 100;
+    b.id = "g_b";
+    b.created_at = 200;
+    other_survivor.id = "g_c";
+    other_survivor.survivor_id = "s_2";
+    TRELLIS_RETURN_IF_ERROR(tx.InsertGrant(a));
+    TRELLIS_RETURN_IF_ERROR(tx.InsertGrant(other_survivor));
+    return tx.InsertGrant(b);
+  }).ok());
+  r = other->GetRecordForRead(RecordKind::kCase, "c_1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->key.has_value());
+  EXPECT_EQ(r->key->wrapped, std::string("w\x00k", 3));
+  EXPECT_EQ(r->key->key_version, 2u);
+  ASSERT_EQ(r->grants.size(), 2u);
+  EXPECT_EQ(r->grants[0].id, "g_b");
+  EXPECT_EQ(r->grants[1].id, "g_a");
+  EXPECT_EQ(r->grants[1].sealed, g.sealed);
+  EXPECT_EQ(r->grants[1].expires_at, g.expires_at);
+  EXPECT_EQ(r->record.case_number, "TR-c_1");
+  // Erasing the key shows at once.
+  ASSERT_TRUE(store_->Write([&](Txn& tx) { return tx.DeleteDataKey("s_1"); }).ok());
+  EXPECT_FALSE(other->GetRecordForRead(RecordKind::kCase, "c_1")->key.has_value());
+}
+
 TEST_P(StoreTest, ReopenKeepsDataAndSchema) {
   ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertRecord(MakeCase("c_1", "a_1", 1)); }).ok());
   store_.reset();

@@ -163,6 +163,7 @@ class Stmt {
     return p ? std::string(static_cast<const char*>(p), n) : std::string();
   }
   int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  bool Null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
   Status Done(const char* what) {
     if (!s_) return Status::Internal(std::string(what) + ": " + sqlite3_errmsg(db_));
     int rc = Step();
@@ -222,22 +223,38 @@ StoredRecord ReadRecord(Stmt& s) {
   return r;
 }
 
+// "a, b" -> "p.a, p.b": a column list qualified with a table alias.
+std::string Prefixed(const char* alias, std::string_view cols) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < cols.size()) {
+    size_t comma = cols.find(',', pos);
+    if (comma == std::string_view::npos) comma = cols.size();
+    std::string_view col = cols.substr(pos, comma - pos);
+    while (!col.empty() && col.front() == ' ') col.remove_prefix(1);
+    out += (out.empty() ? "" : ", ") + std::string(alias) + std::string(col);
+    pos = comma + 1;
+  }
+  return out;
+}
+
 constexpr char kRecordCols[] =
     "id, kind, agency_id, survivor_id, case_number, status, version, created_at, updated_at, plain, sealed, team";
 
-UserRow ReadUser(Stmt& s) {
+// The columns kUserCols from column `at` on.
+UserRow ReadUser(Stmt& s, int at = 0) {
   UserRow u;
-  u.user.id = s.Text(0);
-  u.user.agency_id = s.Text(1);
-  u.user.username = s.Text(2);
-  u.user.display_name = s.Text(3);
-  auto role = domain::ParseRole(s.Text(4));
+  u.user.id = s.Text(at + 0);
+  u.user.agency_id = s.Text(at + 1);
+  u.user.username = s.Text(at + 2);
+  u.user.display_name = s.Text(at + 3);
+  auto role = domain::ParseRole(s.Text(at + 4));
   u.user.role = role.ok() ? *role : domain::Role::kAuditor;
-  u.password_hash = s.Text(5);
-  u.user.disabled = s.Int(6) != 0;
-  u.failed_logins = s.Int(7);
-  u.locked_until = s.Int(8);
-  u.created_at = s.Int(9);
+  u.password_hash = s.Text(at + 5);
+  u.user.disabled = s.Int(at + 6) != 0;
+  u.failed_logins = s.Int(at + 7);
+  u.locked_until = s.Int(at + 8);
+  u.created_at = s.Int(at + 9);
   return u;
 }
 constexpr char kUserCols[] =
@@ -564,6 +581,51 @@ class SqliteStore final : public CaseStore {
       return TokenRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5), s.Int(6)};
     });
   }
+  // One statement each: one read transaction, one pool checkout.
+  Result<std::pair<SessionRow, UserRow>> GetSessionWithUser(const std::string& token_hash) override {
+    return WithReader<std::pair<SessionRow, UserRow>>([&](Conn& db) -> Result<std::pair<SessionRow, UserRow>> {
+      static const std::string sql =
+          std::string("SELECT s.token_hash, s.user_id, s.csrf_hash, s.created_at, s.last_seen_at, s.expires_at, ") +
+          Prefixed("u.", kUserCols) + " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash=?";
+      Stmt s(db, sql);
+      s.BindBlob(1, token_hash);
+      if (s.Step() != SQLITE_ROW) return Status::NotFound();
+      return std::make_pair(SessionRow{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), s.Int(5)}, ReadUser(s, 6));
+    });
+  }
+  Result<std::pair<TokenRow, UserRow>> GetTokenWithUser(const std::string& token_hash) override {
+    return WithReader<std::pair<TokenRow, UserRow>>([&](Conn& db) -> Result<std::pair<TokenRow, UserRow>> {
+      static const std::string sql =
+          std::string("SELECT t.id, t.token_hash, t.user_id, t.name, t.created_at, t.expires_at, t.revoked_at, ") +
+          Prefixed("u.", kUserCols) + " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash=?";
+      Stmt s(db, sql);
+      s.BindBlob(1, token_hash);
+      if (s.Step() != SQLITE_ROW) return Status::NotFound();
+      return std::make_pair(TokenRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5), s.Int(6)},
+                            ReadUser(s, 7));
+    });
+  }
+  Result<RecordRead> GetRecordForRead(RecordKind kind, const std::string& id) override {
+    return WithReader<RecordRead>([&](Conn& db) -> Result<RecordRead> {
+      // One row per grant on the survivor (or one row with NULL grant columns).
+      static const std::string sql = std::string("SELECT ") + Prefixed("r.", kRecordCols) +
+                                     ", k.survivor_id, k.wrapped, k.key_version, " + Prefixed("g.", kGrantCols) +
+                                     " FROM records r LEFT JOIN data_keys k ON k.survivor_id = r.survivor_id"
+                                     " LEFT JOIN grants g ON g.survivor_id = r.survivor_id"
+                                     " WHERE r.id=? AND r.kind=? ORDER BY g.created_at DESC, g.id LIMIT 1000";
+      constexpr int kKey = 12, kGrant = 15;
+      Stmt s(db, sql);
+      s.Bind(1, id).Bind(2, static_cast<int64_t>(kind));
+      if (s.Step() != SQLITE_ROW) return Status::NotFound();
+      RecordRead out;
+      out.record = ReadRecord(s);
+      if (!s.Null(kKey)) out.key = DataKeyRow{s.Text(kKey), s.Text(kKey + 1), static_cast<uint32_t>(s.Int(kKey + 2))};
+      do {
+        if (!s.Null(kGrant)) out.grants.push_back(ReadGrant(s, kGrant));
+      } while (s.Step() == SQLITE_ROW);
+      return out;
+    });
+  }
   Result<DataKeyRow> GetDataKey(const std::string& survivor_id) override {
     return WithReader<DataKeyRow>([&](Conn& db) -> Result<DataKeyRow> {
       Stmt s(db, "SELECT survivor_id, wrapped, key_version FROM data_keys WHERE survivor_id=?");
@@ -833,27 +895,28 @@ class SqliteStore final : public CaseStore {
   }
 
  private:
-  static GrantRow ReadGrant(Stmt& s) {
+  // The columns kGrantCols from column `at` on.
+  static GrantRow ReadGrant(Stmt& s, int at = 0) {
     GrantRow g;
-    g.id = s.Text(0);
-    g.kind = s.Text(1);
-    g.survivor_id = s.Text(2);
-    g.owner_agency_id = s.Text(3);
-    g.recipient_agency_id = s.Text(4);
-    g.recipient_user_id = s.Text(5);
-    g.categories = s.Text(6);
-    g.purpose = s.Text(7);
-    g.language = s.Text(8);
-    g.effective_at = s.Int(9);
-    g.expires_at = s.Int(10);
-    g.created_at = s.Int(11);
-    g.created_by = s.Text(12);
-    g.revoked_at = s.Int(13);
-    g.revoked_by = s.Text(14);
-    g.revoke_reason = s.Text(15);
-    g.task_done_at = s.Int(16);
-    g.sealed = s.Text(17);
-    g.evidence_ids = s.Text(18);
+    g.id = s.Text(at + 0);
+    g.kind = s.Text(at + 1);
+    g.survivor_id = s.Text(at + 2);
+    g.owner_agency_id = s.Text(at + 3);
+    g.recipient_agency_id = s.Text(at + 4);
+    g.recipient_user_id = s.Text(at + 5);
+    g.categories = s.Text(at + 6);
+    g.purpose = s.Text(at + 7);
+    g.language = s.Text(at + 8);
+    g.effective_at = s.Int(at + 9);
+    g.expires_at = s.Int(at + 10);
+    g.created_at = s.Int(at + 11);
+    g.created_by = s.Text(at + 12);
+    g.revoked_at = s.Int(at + 13);
+    g.revoked_by = s.Text(at + 14);
+    g.revoke_reason = s.Text(at + 15);
+    g.task_done_at = s.Int(at + 16);
+    g.sealed = s.Text(at + 17);
+    g.evidence_ids = s.Text(at + 18);
     return g;
   }
   static EvidenceRow ReadEvidence(Stmt& s) {
@@ -922,6 +985,10 @@ class SqliteStore final : public CaseStore {
 }  // namespace
 
 Result<std::unique_ptr<CaseStore>> OpenSqliteStore(const std::string& path, const SqliteOptions& options) {
+  // Before SQLite initialises: no memory statistics, whose global mutex every sqlite3_malloc
+  // and free of every connection takes (we never read them). Ignored if SQLite already started.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   if (!options.create_if_missing && ::access(path.c_str(), F_OK) != 0) {
     return Status(Code::kFailedPrecondition, "no store at " + path + " (run `trellis init`)");
   }
