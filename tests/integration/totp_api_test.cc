@@ -30,9 +30,12 @@ Session SessionFrom(const HttpResult& r) {
   return s;
 }
 
-std::string CodeAt(const std::string& secret, int steps_from_now) {
-  return crypto::TotpCode(secret, static_cast<int64_t>(std::time(nullptr)) + 30 * steps_from_now);
+// The code of the step `steps` after the one holding `base` (a time taken once, so that a test
+// crossing a 30-second boundary still names the steps it means).
+std::string CodeAt(const std::string& secret, int64_t base, int steps) {
+  return crypto::TotpCode(secret, base + 30 * steps);
 }
+int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 TEST(TotpApiTest, EnrolLoginReplayRecoveryReset) {
   DemoServer demo;
@@ -59,8 +62,9 @@ TEST(TotpApiTest, EnrolLoginReplayRecoveryReset) {
   auto bad_confirm = Http(port, "POST", "/api/v1/me/second-factor/totp/confirm", R"({"code":"12x456"})", s.Headers());
   EXPECT_EQ(bad_confirm.status, 400);
   EXPECT_EQ(json::parse(bad_confirm.body)["error"]["field"], "code");
+  const int64_t t0 = Now();
   auto confirm = Http(port, "POST", "/api/v1/me/second-factor/totp/confirm",
-                      json{{"code", CodeAt(*secret, 0)}}.dump(), s.Headers());
+                      json{{"code", CodeAt(*secret, t0, 0)}}.dump(), s.Headers());
   ASSERT_EQ(confirm.status, 200) << confirm.body;
   auto recovery = json::parse(confirm.body)["recovery_codes"].get<std::vector<std::string>>();
   ASSERT_EQ(recovery.size(), 10u);
@@ -72,14 +76,14 @@ TEST(TotpApiTest, EnrolLoginReplayRecoveryReset) {
   EXPECT_EQ(missing.headers.count("set-cookie"), 0u);
   // Wrong code and wrong password: byte-for-byte the same answer, as for an unknown user.
   auto wrong_code = LoginWith(port, "casemanager", pw, {{"code", "000000"}});
-  auto wrong_pw = LoginWith(port, "casemanager", "not-the-password-1", {{"code", CodeAt(*secret, 1)}});
+  auto wrong_pw = LoginWith(port, "casemanager", "not-the-password-1", {{"code", CodeAt(*secret, t0, 1)}});
   auto unknown = LoginWith(port, "nobody_here", "not-the-password-1", {{"code", "000000"}});
   EXPECT_EQ(wrong_code.status, 401);
   EXPECT_EQ(wrong_code.body, wrong_pw.body);
   EXPECT_EQ(wrong_code.body, unknown.body);
   // The confirming step is spent; the next step (inside the window) logs in, once.
-  EXPECT_EQ(LoginWith(port, "casemanager", pw, {{"code", CodeAt(*secret, 0)}}).status, 401);
-  const std::string next = CodeAt(*secret, 1);
+  EXPECT_EQ(LoginWith(port, "casemanager", pw, {{"code", CodeAt(*secret, t0, 0)}}).status, 401);
+  const std::string next = CodeAt(*secret, t0, 1);
   auto ok = LoginWith(port, "casemanager", pw, {{"code", next}});
   ASSERT_EQ(ok.status, 200) << ok.body;
   auto replay = LoginWith(port, "casemanager", pw, {{"code", next}});
@@ -123,14 +127,15 @@ TEST(TotpApiTest, EnrolLoginReplayRecoveryReset) {
   begin = Http(port, "POST", "/api/v1/me/second-factor/totp", "", s2.Headers());
   ASSERT_EQ(begin.status, 201);
   secret = crypto::Base32Decode(json::parse(begin.body)["secret"].get<std::string>());
-  ASSERT_EQ(Http(port, "POST", "/api/v1/me/second-factor/totp/confirm", json{{"code", CodeAt(*secret, 0)}}.dump(),
+  const int64_t t1 = Now();
+  ASSERT_EQ(Http(port, "POST", "/api/v1/me/second-factor/totp/confirm", json{{"code", CodeAt(*secret, t1, 0)}}.dump(),
                  s2.Headers()).status, 200);
   EXPECT_EQ(Http(port, "POST", "/api/v1/me/second-factor/totp", "", s2.Headers()).status, 409);
   auto bad_off = Http(port, "POST", "/api/v1/me/second-factor/disable",
-                      json{{"password", "wrong-password-12"}, {"code", CodeAt(*secret, 1)}}.dump(), s2.Headers());
+                      json{{"password", "wrong-password-12"}, {"code", CodeAt(*secret, t1, 1)}}.dump(), s2.Headers());
   EXPECT_EQ(bad_off.status, 400);
   EXPECT_EQ(Http(port, "POST", "/api/v1/me/second-factor/disable",
-                 json{{"password", pw}, {"code", CodeAt(*secret, 1)}}.dump(), s2.Headers()).status, 204);
+                 json{{"password", pw}, {"code", CodeAt(*secret, t1, 1)}}.dump(), s2.Headers()).status, 204);
   EXPECT_EQ(LoginWith(port, "casemanager", pw).status, 200);
 
   // Every step audited, IDs only: no secret, code or recovery code in the audit log.
