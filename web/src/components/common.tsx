@@ -52,3 +52,39 @@ export function useAsyncEffect(fn: (signal: { cancelled: boolean }) => Promise<v
     };
   }, deps);
 }
+
+type TextInputProps = { id: string; value: string; onValue: (v: string) => void; autoFocus?: boolean };
+
+/** The password box of the login form and of every form that asks for the password again. */
+export function PasswordInput({ id, value, onValue, autoFocus }: TextInputProps) {
+  return (
+    <input
+      id={id}
+      name="password"
+      type="password"
+      autoComplete="current-password"
+      value={value}
+      onInput={(e) => onValue((e.currentTarget as HTMLInputElement).value)}
+      required
+      autoFocus={autoFocus}
+    />
+  );
+}
+
+/** A 6-digit code from an authenticator app (RFC 6238); a space in the middle is allowed. */
+export function TotpCodeInput({ id, value, onValue, autoFocus }: TextInputProps) {
+  return (
+    <input
+      id={id}
+      name="code"
+      autoComplete="one-time-code"
+      inputMode="numeric"
+      pattern="[0-9 ]*"
+      maxLength={7}
+      value={value}
+      onInput={(e) => onValue((e.currentTarget as HTMLInputElement).value)}
+      required
+      autoFocus={autoFocus}
+    />
+  );
+}

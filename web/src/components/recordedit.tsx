@@ -3,7 +3,7 @@ import { useLocation, useRoute } from 'preact-iso';
 import { api, type FieldSpec, type RecordView } from '../api';
 import { t } from '../i18n';
 import { NotAllowed } from '../pages/notfound';
-import { RecordStateNote, useRecord } from '../pages/survivor';
+import { RecordStateNote, useRecord } from './record';
 import { can, getSession, type Session } from '../session';
 import { usePageTitle } from './common';
 import { RecordForm } from './recordform';

@@ -9,7 +9,7 @@ import { ScreeningPanel } from '../components/screening';
 import { formatDateTime, t } from '../i18n';
 import { can, fieldsOf, getSession, type Session } from '../session';
 import { NotAllowed } from './notfound';
-import { RecordStateNote, useRecord } from './survivor';
+import { RecordStateNote, useRecord } from '../components/record';
 
 /**
  * Privileged fields (attorney work product) appear only where the API returns them, or, empty,

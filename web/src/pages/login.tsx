@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError } from '../api';
-import { Loading, usePageTitle } from '../components/common';
+import { Loading, PasswordInput, TotpCodeInput, usePageTitle } from '../components/common';
 import { t } from '../i18n';
 import { lastEndReason, logIn } from '../session';
 
@@ -78,19 +78,7 @@ export function LoginPage() {
                   autoFocus
                 />
               ) : (
-                <input
-                  key="code"
-                  id="login-code"
-                  name="code"
-                  autoComplete="one-time-code"
-                  inputMode="numeric"
-                  pattern="[0-9 ]*"
-                  maxLength={7}
-                  value={code}
-                  onInput={(e) => setCode((e.currentTarget as HTMLInputElement).value)}
-                  required
-                  autoFocus
-                />
+                <TotpCodeInput id="login-code" value={code} onValue={setCode} autoFocus />
               )}
             </div>
             <div class="actions">
@@ -146,15 +134,7 @@ export function LoginPage() {
           </div>
           <div class="field">
             <label for="login-password">{t('login.password')}</label>
-            <input
-              id="login-password"
-              name="password"
-              type="password"
-              autoComplete="current-password"
-              value={password}
-              onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)}
-              required
-            />
+            <PasswordInput id="login-password" value={password} onValue={setPassword} />
           </div>
           <div class="actions">
             <button type="submit" class="button primary" disabled={busy}>

@@ -4,7 +4,7 @@
 import QRCode from 'qrcode';
 import { useState } from 'preact/hooks';
 import { api, ApiError, type SecondFactorStatus, type TotpEnrolment } from '../api';
-import { ErrorNote, Loading, useAsyncEffect, usePageTitle } from '../components/common';
+import { ErrorNote, Loading, PasswordInput, TotpCodeInput, useAsyncEffect, usePageTitle } from '../components/common';
 import { t } from '../i18n';
 
 function errorText(err: unknown, fallbackKey: string): string {
@@ -159,17 +159,7 @@ export function SecurityPage() {
           <form onSubmit={confirm} aria-busy={busy}>
             <div class="field">
               <label for="totp-confirm-code">{t('login.code')}</label>
-              <input
-                id="totp-confirm-code"
-                name="code"
-                autoComplete="one-time-code"
-                inputMode="numeric"
-                pattern="[0-9 ]*"
-                maxLength={7}
-                value={code}
-                onInput={(e) => setCode((e.currentTarget as HTMLInputElement).value)}
-                required
-              />
+              <TotpCodeInput id="totp-confirm-code" value={code} onValue={setCode} />
             </div>
             <div class="actions">
               <button type="submit" class="button primary" disabled={busy}>
@@ -201,15 +191,7 @@ export function SecurityPage() {
           <form onSubmit={disable} aria-busy={busy}>
             <div class="field">
               <label for="totp-off-password">{t('login.password')}</label>
-              <input
-                id="totp-off-password"
-                name="password"
-                type="password"
-                autoComplete="current-password"
-                value={password}
-                onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)}
-                required
-              />
+              <PasswordInput id="totp-off-password" value={password} onValue={setPassword} />
             </div>
             <div class="field">
               <label for="totp-off-code">{t('security.codeOrRecovery')}</label>

@@ -1,10 +1,11 @@
 import { useLocation, useRoute } from 'preact-iso';
 import { useState } from 'preact/hooks';
-import { api, ApiError, type RecordView } from '../api';
+import { api, type RecordView } from '../api';
 import { CaseTable } from '../components/casetable';
 import { EmptyState, ErrorNote, Loading, useAsyncEffect, usePageTitle } from '../components/common';
 import { FieldList, groupByCategory, SURVIVOR_SECTIONS } from '../components/fieldview';
 import { RecordEditPage } from '../components/recordedit';
+import { RecordStateNote, useRecord } from '../components/record';
 import { RecordForm } from '../components/recordform';
 import { formatDateTime, t } from '../i18n';
 import { can, fieldsOf, getSession } from '../session';
@@ -14,33 +15,6 @@ import { NotAllowed } from './notfound';
 import { SurvivorName } from './survivors';
 import { canRecordCompelled } from './compelled';
 import { EmergencyBanner, EmergencyLink } from './emergency';
-
-type State = { state: 'loading' } | { state: 'missing' } | { state: 'error' } | { state: 'ok'; record: RecordView };
-
-export function useRecord(kind: 'survivor' | 'case', id: string): [State, () => void] {
-  const [s, setS] = useState<State>({ state: 'loading' });
-  const [n, setN] = useState(0);
-  useAsyncEffect(
-    async (sig) => {
-      setS({ state: 'loading' });
-      try {
-        const record = kind === 'survivor' ? await api.survivor(id) : await api.case(id);
-        if (!sig.cancelled) setS({ state: 'ok', record });
-      } catch (e) {
-        if (!sig.cancelled) setS(e instanceof ApiError && e.status === 404 ? { state: 'missing' } : { state: 'error' });
-      }
-    },
-    [kind, id, n],
-  );
-  return [s, () => setN((x) => x + 1)];
-}
-
-export function RecordStateNote({ s }: { s: State }) {
-  if (s.state === 'loading') return <Loading />;
-  if (s.state === 'missing') return <ErrorNote>{t('common.notFound')}</ErrorNote>;
-  if (s.state === 'error') return <ErrorNote>{t('common.error')}</ErrorNote>;
-  return null;
-}
 
 function SurvivorCases({ survivorId }: { survivorId: string }) {
   const [items, setItems] = useState<RecordView[] | null>(null);
