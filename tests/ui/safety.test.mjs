@@ -103,6 +103,11 @@ test('Spanish: visible switch, Spanish strings and dates, kept for next visit; a
   await waitIdle(page);
   await axeCheck(page, 'case page (es)');
   await screenshot(page, 'spanish-case');
+  // Switching back on an open page changes its body at once, without navigating.
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('heading', { name: 'Status and referral' }).waitFor();
+  await page.getByRole('button', { name: 'Español' }).click();
+  await page.getByRole('heading', { name: 'Estado y remisión' }).waitFor();
   await nav(page, 'Sobrevivientes');
   await page.getByRole('link', { name: 'Agregar un sobreviviente' }).click();
   await page.getByText('Puede dejar cualquier pregunta sin responder').waitFor();

@@ -1,4 +1,4 @@
-import { render } from 'preact';
+import { type ComponentType, h, render } from 'preact';
 import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import { useLayoutEffect } from 'preact/hooks';
 import { setUnauthenticatedHandler } from './api';
@@ -25,6 +25,33 @@ setUnauthenticatedHandler(() => {
 });
 installEscapeShortcut();
 
+// The router keeps its page mounted when App re-renders, so a page would go on showing the old
+// language after a switch: each page subscribes to the language itself (its children re-render
+// with it; their state and form input are kept).
+function withLang<P>(Page: ComponentType<P>): ComponentType<P> {
+  return function Localised(props: P) {
+    useLang();
+    return h(Page as ComponentType<object>, props as object);
+  };
+}
+const Pages = {
+  Home: withLang(HomePage),
+  Survivors: withLang(SurvivorsPage),
+  SurvivorNew: withLang(SurvivorNewPage),
+  Survivor: withLang(SurvivorPage),
+  SurvivorEdit: withLang(SurvivorEditPage),
+  Cases: withLang(CasesPage),
+  CaseNew: withLang(CaseNewPage),
+  Case: withLang(CasePage),
+  CaseEdit: withLang(CaseEditPage),
+  Audit: withLang(AuditPage),
+  Security: withLang(SecurityPage),
+  Emergency: withLang(EmergencyPage),
+  Compelled: withLang(CompelledPage),
+  DataOps: withLang(DataOpsPage),
+  NotFound: withLang(NotFoundPage),
+};
+
 function App() {
   useLang();
   const session = useSession();
@@ -42,21 +69,21 @@ function App() {
         <LoginPage />
       ) : (
         <Router>
-          <Route path="/" component={HomePage} />
-          <Route path="/survivors" component={SurvivorsPage} />
-          <Route path="/survivors/new" component={SurvivorNewPage} />
-          <Route path="/survivors/:id" component={SurvivorPage} />
-          <Route path="/survivors/:id/edit" component={SurvivorEditPage} />
-          <Route path="/cases" component={CasesPage} />
-          <Route path="/cases/new" component={CaseNewPage} />
-          <Route path="/cases/:id" component={CasePage} />
-          <Route path="/cases/:id/edit" component={CaseEditPage} />
-          <Route path="/audit" component={AuditPage} />
-          <Route path="/security" component={SecurityPage} />
-          <Route path="/emergency" component={EmergencyPage} />
-          <Route path="/survivors/:id/compelled" component={CompelledPage} />
-          <Route path="/data" component={DataOpsPage} />
-          <Route default component={NotFoundPage} />
+          <Route path="/" component={Pages.Home} />
+          <Route path="/survivors" component={Pages.Survivors} />
+          <Route path="/survivors/new" component={Pages.SurvivorNew} />
+          <Route path="/survivors/:id" component={Pages.Survivor} />
+          <Route path="/survivors/:id/edit" component={Pages.SurvivorEdit} />
+          <Route path="/cases" component={Pages.Cases} />
+          <Route path="/cases/new" component={Pages.CaseNew} />
+          <Route path="/cases/:id" component={Pages.Case} />
+          <Route path="/cases/:id/edit" component={Pages.CaseEdit} />
+          <Route path="/audit" component={Pages.Audit} />
+          <Route path="/security" component={Pages.Security} />
+          <Route path="/emergency" component={Pages.Emergency} />
+          <Route path="/survivors/:id/compelled" component={Pages.Compelled} />
+          <Route path="/data" component={Pages.DataOps} />
+          <Route default component={Pages.NotFound} />
         </Router>
       )}
     </Layout>
