@@ -137,3 +137,20 @@ test('the code step in Spanish', async () => {
   assertNoProblems(page);
   await context.close();
 });
+
+test('an administrator resets a lost second factor; the user logs in with the password alone', async () => {
+  const { context, page } = await newPage(browser);
+  await login(page, 'admin');
+  const row = page.getByRole('row').filter({ hasText: USER });
+  await row.getByRole('button', { name: `Reset two-step login for ${USER}` }).click();
+  await row.getByText('They will log in with their password only').waitFor();
+  await axeCheck(page, 'admin home (reset confirmation)');
+  await row.getByRole('button', { name: 'Yes, reset' }).click();
+  await page.getByTestId('users-status').getByText(`Two-step login was reset for ${USER}.`).waitFor();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await login(page, USER);  // no code step any more
+  await nav(page, 'Security');
+  await page.getByRole('button', { name: 'Turn on two-step login' }).waitFor();
+  assertNoProblems(page);
+  await context.close();
+});

@@ -262,6 +262,9 @@ export const api = {
     request<{ items: AuditEntry[]; next_before?: number | null }>('GET', `/api/v1/audit${qs(p)}`),
   // The TOTP second factor of the signed-in user (SECURITY.md S8).
   secondFactor: () => request<SecondFactorStatus>('GET', '/api/v1/me/second-factor'),
+  /** An administrator removes a user's second factor (lost phone); 404 outside their agency. */
+  resetSecondFactor: (userId: string) =>
+    request<void>('POST', `/api/v1/users/${encodeURIComponent(userId)}/second-factor/reset`),
   beginTotp: () => request<TotpEnrolment>('POST', '/api/v1/me/second-factor/totp'),
   confirmTotp: (code: string) =>
     request<{ recovery_codes: string[] }>('POST', '/api/v1/me/second-factor/totp/confirm', { code }).then(

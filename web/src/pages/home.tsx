@@ -36,11 +36,51 @@ function CaseSection({ id, title, empty, load }: { id: string; title: string; em
   );
 }
 
+/** "Reset two-step login" for one user, with a confirmation step (the user's phone is lost). */
+function ResetSecondFactor({ user, onDone }: { user: User; onDone: (message: string) => void }) {
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const name = { name: user.username };
+  if (!asking) {
+    return (
+      <button type="button" class="button small" onClick={() => setAsking(true)} aria-label={t('users.resetFor', name)}>
+        {t('users.reset')}
+      </button>
+    );
+  }
+  const reset = async () => {
+    setBusy(true);
+    try {
+      await api.resetSecondFactor(user.id);
+      onDone(t('users.resetDone', name));
+    } catch {
+      onDone(t('users.resetFailed', name));
+    } finally {
+      setBusy(false);
+      setAsking(false);
+    }
+  };
+  return (
+    <span class="row-actions" role="group" aria-label={t('users.resetFor', name)}>
+      <span>{t('users.resetConfirm')}</span>
+      <button type="button" class="button small danger" onClick={reset} disabled={busy}>
+        {t('users.resetYes')}
+      </button>
+      <button type="button" class="button small" onClick={() => setAsking(false)} disabled={busy}>
+        {t('common.cancel')}
+      </button>
+    </span>
+  );
+}
+
 function UsersSection() {
   const s = useLoad<User[]>(() => api.users());
+  const [message, setMessage] = useState('');
+  const admin = getSession()?.user.role === 'administrator';
   return (
     <section class="card" aria-labelledby="users-h">
       <h2 id="users-h">{t('home.users')}</h2>
+      <p role="status" data-testid="users-status">{message}</p>
       {s.state === 'loading' && <Loading />}
       {s.state === 'error' && <ErrorNote>{t('common.error')}</ErrorNote>}
       {s.state === 'ok' && (
@@ -52,6 +92,7 @@ function UsersSection() {
                 <th scope="col">{t('users.name')}</th>
                 <th scope="col">{t('users.username')}</th>
                 <th scope="col">{t('users.role')}</th>
+                {admin && <th scope="col">{t('users.secondFactor')}</th>}
               </tr>
             </thead>
             <tbody>
@@ -60,6 +101,11 @@ function UsersSection() {
                   <td>{u.display_name}</td>
                   <td class="mono">{u.username}</td>
                   <td>{roleLabel(u.role)}</td>
+                  {admin && (
+                    <td>
+                      <ResetSecondFactor user={u} onDone={setMessage} />
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
