@@ -387,6 +387,9 @@ class App {
   struct Impl;
 
  private:
+  // ImportHtcds without the audit entry of a refused import (ImportHtcds adds it).
+  Result<ImportReport> ImportHtcdsRows(const Principal& p, const std::string& agency_id, const std::string& csv_path,
+                                       const std::function<void(int64_t done, int64_t total)>& progress);
   explicit App(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

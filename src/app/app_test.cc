@@ -336,6 +336,17 @@ TEST_F(AppTest, ImportManyRowsProgressAndAudit) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("row 2302, column 3 (cas_Status)"), std::string::npos) << r.status().message();
   EXPECT_NE(r.status().message().find("Pending"), std::string::npos);
+  // The refusal is audited: outcome and column, never the value.
+  auto refused = app_->ListAudit(supervisor_, 0, 5, "", "r");
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  bool audited_refusal = false;
+  for (const auto& e : refused->items) {
+    if (e.action != "import.htcds" || e.outcome != "invalid") continue;
+    audited_refusal = true;
+    EXPECT_EQ(e.target, ngo_);
+    EXPECT_EQ(e.detail, "field=cas_Status");
+  }
+  EXPECT_TRUE(audited_refusal);
   size_t listed = 0;
   ListRequest req{.kind = RecordKind::kSurvivor, .limit = 200};
   do {

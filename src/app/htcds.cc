@@ -225,6 +225,20 @@ struct SealedChunk {
 
 Result<ImportReport> App::ImportHtcds(const Principal& p, const std::string& agency_id, const std::string& csv_path,
                                       const std::function<void(int64_t, int64_t)>& progress) {
+  Result<ImportReport> report = ImportHtcdsRows(p, agency_id, csv_path, progress);
+  if (!report.ok()) {
+    // A refused or failed import is a decision too: audited with the outcome and the column
+    // named by the error (never the value, which may identify someone).
+    const Code code = report.status().code();
+    const char* outcome = code == Code::kForbidden ? "deny" : code == Code::kInvalidArgument ? "invalid" : "error";
+    std::string detail = report.status().field().empty() ? "" : "field=" + report.status().field();
+    (void)Audit(p, "import.htcds", outcome, agency_id, "", "", detail);
+  }
+  return report;
+}
+
+Result<ImportReport> App::ImportHtcdsRows(const Principal& p, const std::string& agency_id, const std::string& csv_path,
+                                          const std::function<void(int64_t, int64_t)>& progress) {
   if (p.user.id != "cli" && !(policy::CanWorkCases(p.user.role) && p.user.agency_id == agency_id)) {
     return Status::Forbidden("you may not import into this agency");
   }
