@@ -36,6 +36,10 @@ test('add evidence with a file, name it in a release, the LE specialist download
   await form.waitFor();
   await adv.page.fill('#ev-title', TITLE);
   await adv.page.selectOption('#ev-kind', 'written_statement');
+  // The item can belong to one of the survivor's cases (demo survivors have one).
+  const caseOption = adv.page.locator('#ev-case option').nth(1);
+  await caseOption.waitFor({ state: 'attached' });
+  await adv.page.selectOption('#ev-case', await caseOption.getAttribute('value'));
   await adv.page.fill('#ev-date', '2026-03-01');
   await adv.page.fill('#ev-description', 'Told to the advocate, in Spanish.');
   // A web page posing as a PDF is refused (the server checks the bytes); the item is kept once.
@@ -49,6 +53,7 @@ test('add evidence with a file, name it in a release, the LE specialist download
   await item.waitFor();
   await waitIdle(adv.page);
   assert.equal(await item.count(), 1, 'one item, not one per try');
+  assert.equal(await item.getByRole('link', { name: 'Open the case this item belongs to' }).count(), 1);
   assert.deepEqual(await download(adv.page, item.getByRole('button', { name: 'Download' })), PDF);
   await screenshot(adv.page, 'evidence');
 

@@ -46,7 +46,7 @@ export const evidenceApi = {
   shared: () => request<{ items: Grant[] }>('GET', '/api/v1/shared').then((r) => r.items),
   list: (survivorId: string) =>
     request<{ items: EvidenceItem[] }>('GET', `/api/v1/survivors/${enc(survivorId)}/evidence`).then((r) => r.items),
-  create: (survivorId: string, body: { title: string; kind: string; description: string; date: string }) =>
+  create: (survivorId: string, body: { title: string; kind: string; description: string; date: string; case_id?: string }) =>
     request<EvidenceItem>('POST', `/api/v1/survivors/${enc(survivorId)}/evidence`, body),
   upload: (id: string, file: File) => sendFile<EvidenceItem>('PUT', `/api/v1/evidence/${enc(id)}/content`, file),
   attachSignedCopy: (releaseId: string, file: File) =>

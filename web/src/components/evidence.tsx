@@ -2,7 +2,7 @@
 // recordings and statements, each with an optional file. The survivor's agency adds and
 // downloads them; a partner agency sees exactly the items a release in force names.
 import { useState } from 'preact/hooks';
-import { ApiError, type Grant } from '../api';
+import { api, ApiError, type Grant, type RecordView } from '../api';
 import { ACCEPT, EVIDENCE_KINDS, evidenceApi, MAX_FILE_BYTES, type EvidenceItem } from '../evidence-api';
 import { formatDate, formatDateTime, has, t } from '../i18n';
 import { getSession, can } from '../session';
@@ -36,6 +36,16 @@ function EvidenceForm({ survivorId, onDone }: { survivorId: string; onDone: () =
   const [kind, setKind] = useState(kinds[0]);
   const [date, setDate] = useState('');
   const [description, setDescription] = useState('');
+  const [caseId, setCaseId] = useState('');
+  const [cases, setCases] = useState<RecordView[]>([]);
+  useAsyncEffect(async (signal) => {
+    try {
+      const page = await api.cases({ survivor_id: survivorId, limit: 50 });
+      if (!signal.cancelled) setCases(page.items);
+    } catch {
+      /* the item can still belong to the survivor as a whole */
+    }
+  }, [survivorId]);
   const [file, setFile] = useState<File | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -50,7 +60,7 @@ function EvidenceForm({ survivorId, onDone }: { survivorId: string; onDone: () =
     }
     setBusy(true);
     try {
-      const id = savedId ?? (await evidenceApi.create(survivorId, { title, kind, description, date })).id;
+      const id = savedId ?? (await evidenceApi.create(survivorId, { title, kind, description, date, ...(caseId ? { case_id: caseId } : {}) })).id;
       setSavedId(id);
       if (file) {
         try {
@@ -81,6 +91,17 @@ function EvidenceForm({ survivorId, onDone }: { survivorId: string; onDone: () =
           <option key={k} value={k}>{kindLabel(k)}</option>
         ))}
       </select>
+      {cases.length > 0 && (
+        <>
+          <label for="ev-case">{t('evidence.field.case_id')}</label>
+          <select id="ev-case" value={caseId} onChange={(e) => setCaseId((e.target as HTMLSelectElement).value)}>
+            <option value="">{t('evidence.wholeSurvivor')}</option>
+            {cases.map((c) => (
+              <option key={c.id} value={c.id}>{t('evidence.caseOption', { number: c.case_number ?? c.id })}</option>
+            ))}
+          </select>
+        </>
+      )}
       <label for="ev-date">{t('evidence.field.date')}</label>
       <input id="ev-date" type="date" value={date} onInput={(e) => setDate((e.target as HTMLInputElement).value)} />
       <label for="ev-description">{t('evidence.field.description')}</label>
@@ -108,6 +129,11 @@ function EvidenceList({ items }: { items: EvidenceItem[] }) {
             {e.date ? formatDate(e.date) : formatDateTime(e.created_at)}
             {e.file ? ` · ${sizeLabel(e.file.size)}` : ` · ${t('evidence.noFile')}`}
           </div>
+          {e.case_id && (
+            <div>
+              <a href={`/cases/${encodeURIComponent(e.case_id)}`}>{t('evidence.openCase')}</a>
+            </div>
+          )}
           {e.file && (
             <div class="release-actions">
               <DownloadButton id={e.id} />
