@@ -234,6 +234,11 @@ export const api = {
   },
   fields: () => request<{ items: FieldSpec[] }>('GET', '/api/v1/fields').then((r) => r.items),
   users: () => request<{ items: User[] }>('GET', '/api/v1/users').then((r) => r.items),
+  /** A bearer token for the caller's own scripts; the secret is answered once. */
+  createToken: (name: string, ttl_seconds?: number) =>
+    request<{ token: string }>('POST', '/api/v1/tokens', { name, ...(ttl_seconds ? { ttl_seconds } : {}) }).then((r) => r.token),
+  /** Crypto-shredding: the survivor's data key is destroyed; supervisors of the survivor's agency. */
+  eraseSurvivor: (id: string) => request<void>('DELETE', `/api/v1/survivors/${encodeURIComponent(id)}`),
   survivors: (p: { limit?: number; cursor?: string }) => request<Page<RecordView>>('GET', `/api/v1/survivors${qs(p)}`),
   survivor: (id: string) => request<RecordView>('GET', `/api/v1/survivors/${encodeURIComponent(id)}`),
   createSurvivor: (fields: Record<string, FieldValue>) => request<RecordView>('POST', '/api/v1/survivors', { fields }),

@@ -214,6 +214,69 @@ export function SecurityPage() {
         </section>
       )}
       {busy && <Loading />}
+      <ApiTokens />
+    </section>
+  );
+}
+
+const TOKEN_LIFETIMES = [30, 90, 365];
+
+/** A key for the caller's own scripts (a bearer token): named, time-limited, shown once. */
+function ApiTokens() {
+  const [name, setName] = useState('');
+  const [days, setDays] = useState(TOKEN_LIFETIMES[0]);
+  const [token, setToken] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      setToken(await api.createToken(name.trim(), days * 86400));
+      setName('');
+    } catch (err) {
+      setError(errorText(err, 'tokens.nameRequired'));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="tokens-h" data-testid="api-tokens">
+      <h2 id="tokens-h">{t('tokens.heading')}</h2>
+      <p>{t('tokens.intro')}</p>
+      {token && (
+        <div role="status" data-testid="token-created">
+          <p>{t('tokens.created')}</p>
+          <p>
+            <code class="totp-secret" data-testid="token-value">{token}</code>
+          </p>
+          <button type="button" class="button" onClick={() => setToken(null)}>
+            {t('tokens.saved')}
+          </button>
+        </div>
+      )}
+      <form onSubmit={create} aria-busy={busy}>
+        {error && <ErrorNote>{error}</ErrorNote>}
+        <div class="field">
+          <label for="token-name">{t('tokens.name')}</label>
+          <input id="token-name" maxLength={100} value={name} required
+            onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
+        </div>
+        <div class="field">
+          <label for="token-days">{t('tokens.lifetime')}</label>
+          <select id="token-days" value={String(days)} onChange={(e) => setDays(Number((e.currentTarget as HTMLSelectElement).value))}>
+            {TOKEN_LIFETIMES.map((d) => (
+              <option key={d} value={String(d)}>{t('tokens.days', { days: d })}</option>
+            ))}
+          </select>
+        </div>
+        <div class="actions">
+          <button type="submit" class="button" disabled={busy}>
+            {t('tokens.create')}
+          </button>
+        </div>
+      </form>
     </section>
   );
 }

@@ -11,6 +11,7 @@ import { formatDateTime, t } from '../i18n';
 import { can, fieldsOf, getSession } from '../session';
 import { ReleasesPanel } from '../components/releases';
 import { EvidencePanel } from '../components/evidence';
+import { ErasePanel } from '../components/erase';
 import { NotAllowed } from './notfound';
 import { SurvivorName } from './survivors';
 import { canRecordCompelled } from './compelled';
@@ -54,7 +55,19 @@ export function SurvivorPage() {
   const works = can.workCases(session.user);
   // Another agency's record (opened in an emergency or under a release): read only.
   const own = s.state === 'ok' && s.record.agency_id === session.user.agency_id;
+  const [erased, setErased] = useState(false);
   if (!works && !can.seeShared(session.user)) return <NotAllowed />;
+  if (erased) {
+    return (
+      <>
+        <h1>{t('erase.doneHeading')}</h1>
+        <p role="status" data-testid="erased">{t('erase.done')}</p>
+        <p>
+          <a href="/survivors">{t('erase.backToList')}</a>
+        </p>
+      </>
+    );
+  }
   return (
     <>
       <div class="page-head">
@@ -104,6 +117,9 @@ export function SurvivorPage() {
           {works && own && <SurvivorCases survivorId={s.record.id} />}
           <EvidencePanel survivorId={s.record.id} canAdd={works && own} />
           {works && own && <ReleasesPanel survivorId={s.record.id} />}
+          {own && session.user.role === 'supervisor' && (
+            <ErasePanel survivorId={s.record.id} onErased={() => setErased(true)} />
+          )}
         </>
       )}
     </>
