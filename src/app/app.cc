@@ -21,14 +21,24 @@ namespace trellis::app {
 namespace fs = std::filesystem;
 
 Status StoreAuditSink::AppendBatch(const audit::BatchBuilder& build) {
+  std::vector<std::any> attachments;
+  auto written = [&](storage::Txn& t) -> Status {
+    // Disclosure rows queued with their "disclose" entries commit in the batch's transaction
+    // (S13: a disclosure is durable before the read that made it is answered).
+    for (const std::any& a : attachments) {
+      if (const auto* d = std::any_cast<storage::DisclosureRow>(&a)) TRELLIS_RETURN_IF_ERROR(t.InsertDisclosure(*d));
+    }
+    return Status::Ok();
+  };
   return store_.AppendAudit([&](const storage::AuditRow& last) {
     audit::Batch b = build(last.seq, last.chain_hash);
+    attachments = std::move(b.attachments);
     std::vector<storage::AuditRow> rows;
     rows.reserve(b.rows.size());
     for (auto& r : b.rows) rows.push_back({r.seq, std::move(r.encoded), std::move(r.chain_hash)});
     const auto& cp = b.checkpoint;
     return std::make_pair(std::move(rows), storage::AuditCheckpointRow{cp.seq, cp.chain_hash, cp.signature, cp.signed_at});
-  });
+  }, written);
 }
 
 Principal CliOperator(const std::string& agency_id) {
@@ -136,6 +146,12 @@ void AuditDeferral::Finish(std::function<void(const Status&)> durable) {
 
 Status App::Impl::AuditEntry(const Principal& p, std::string action, std::string outcome, std::string target,
                              std::string survivor, std::string request, std::string detail) {
+  return AuditEntryWith({}, p, std::move(action), std::move(outcome), std::move(target), std::move(survivor),
+                        std::move(request), std::move(detail));
+}
+
+Status App::Impl::AuditEntryWith(std::any attachment, const Principal& p, std::string action, std::string outcome,
+                                 std::string target, std::string survivor, std::string request, std::string detail) {
   audit::Entry e{.actor = p.user.id,
                  .action = std::move(action),
                  .outcome = std::move(outcome),
@@ -146,10 +162,11 @@ Status App::Impl::AuditEntry(const Principal& p, std::string action, std::string
   if (AuditDeferral::State* d = current_deferral) {
     // The caller holds the result back until the entry is durable (AuditDeferral).
     d->Queued();
-    log->AppendThen(std::move(e), [keep = d->shared_from_this()](const Status& st) { keep->Committed(st); });
+    log->AppendThen(std::move(e), [keep = d->shared_from_this()](const Status& st) { keep->Committed(st); },
+                    std::move(attachment));
     return Status::Ok();
   }
-  return log->Append(std::move(e));
+  return log->Append(std::move(e), std::move(attachment));
 }
 
 Status App::Init(const InitOptions& o) {

@@ -107,13 +107,11 @@ Status App::Impl::RecordDisclosures(const Principal& p, const std::string& actio
     r.request_id = request_id;
     rows.push_back(std::move(r));
   }
-  TRELLIS_RETURN_IF_ERROR(store->Write([&](storage::Txn& t) {
-    for (const auto& r : rows) TRELLIS_RETURN_IF_ERROR(t.InsertDisclosure(r));
-    return Status::Ok();
-  }));
-  for (const auto& r : rows) {
-    TRELLIS_RETURN_IF_ERROR(AuditEntry(p, action, "disclose", r.record_id, r.survivor_id, request_id,
-                                       "basis=" + r.basis + ";grants=" + r.grant_ids + ";categories=" + r.categories));
+  for (auto& r : rows) {
+    std::string detail = "basis=" + r.basis + ";grants=" + r.grant_ids + ";categories=" + r.categories;
+    std::string record_id = r.record_id, survivor_id = r.survivor_id;
+    TRELLIS_RETURN_IF_ERROR(AuditEntryWith(std::move(r), p, action, "disclose", std::move(record_id),
+                                           std::move(survivor_id), request_id, std::move(detail)));
   }
   return Status::Ok();
 }

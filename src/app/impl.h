@@ -1,6 +1,7 @@
 // Internal to app/: the state behind App and helpers shared by its .cc files.
 #pragma once
 
+#include <any>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -66,6 +67,10 @@ struct App::Impl {
 
   Status AuditEntry(const Principal& p, std::string action, std::string outcome, std::string target,
                     std::string survivor, std::string request, std::string detail = {});
+  // The same, with a row the audit sink writes in the entry's batch transaction (a
+  // storage::DisclosureRow): durable exactly when the entry is.
+  Status AuditEntryWith(std::any attachment, const Principal& p, std::string action, std::string outcome,
+                        std::string target, std::string survivor, std::string request, std::string detail);
 
   policy::Subject SubjectOf(const Principal& p) const;
 
@@ -73,8 +78,10 @@ struct App::Impl {
   // and the grants in force naming the subject's agency (for lists and exports).
   Result<std::vector<policy::Grant>> GrantsOnSurvivor(const std::string& survivor_id);
   Result<std::vector<policy::Grant>> GrantsToAgency(const std::string& agency_id, int64_t now);
-  // Records the disclosures of views allowed by cross-agency decisions (one transaction), and
-  // audits them.
+  // Records the disclosures of views allowed by cross-agency decisions and audits them: each
+  // disclosure row rides with its "disclose" audit entry and commits in that entry's group-
+  // commit batch, so under an AuditDeferral the response waits for both without parking a
+  // thread, and a failure to write either fails the request.
   struct Disclosed {
     const RecordView* view;
     const policy::Decision* decision;

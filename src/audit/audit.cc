@@ -137,24 +137,24 @@ Log::~Log() {
   worker_.join();
 }
 
-void Log::AppendThen(Entry e, Done durable) {
+void Log::AppendThen(Entry e, Done durable, std::any attachment) {
   bool wake;
   {
     std::lock_guard lock(mu_);
     wake = queue_.empty();  // otherwise the writer is awake already or will find the queue non-empty
-    queue_.push_back(Pending{std::move(e), std::move(durable)});
+    queue_.push_back(Pending{std::move(e), std::move(durable), std::move(attachment)});
   }
   if (wake) cv_.notify_one();
 }
 
-std::future<Status> Log::AppendAsync(Entry e) {
+std::future<Status> Log::AppendAsync(Entry e, std::any attachment) {
   auto promise = std::make_shared<std::promise<Status>>();
   std::future<Status> f = promise->get_future();
-  AppendThen(std::move(e), [promise](const Status& st) { promise->set_value(st); });
+  AppendThen(std::move(e), [promise](const Status& st) { promise->set_value(st); }, std::move(attachment));
   return f;
 }
 
-Status Log::Append(Entry e) { return AppendAsync(std::move(e)).get(); }
+Status Log::Append(Entry e, std::any attachment) { return AppendAsync(std::move(e), std::move(attachment)).get(); }
 
 int64_t Log::last_seq() const {
   std::lock_guard lock(mu_);
@@ -187,6 +187,8 @@ void Log::Run() {
         std::string enc = Encode(p.entry);
         hash = ChainHash(hash, LeafHash(enc));
         b.rows.push_back({seq, std::move(enc), hash});
+        // Copied, not moved: the sink may build the batch again (a retried transaction).
+        if (p.attachment.has_value()) b.attachments.push_back(p.attachment);
       }
       b.checkpoint = {seq, hash, signer_.Sign(CheckpointMessage(seq, hash)), now};
       written = seq;

@@ -7,6 +7,7 @@
 // Verify() walks the stored log and names the first entry that does not verify.
 #pragma once
 
+#include <any>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -60,13 +61,17 @@ struct Checkpoint {
 struct Batch {
   std::vector<StoredEntry> rows;
   Checkpoint checkpoint;
+  // What the entries' appenders attached (Log::AppendThen), in queue order. Opaque to the log:
+  // the sink writes them in the same transaction as the rows (e.g. a disclosure row, S13).
+  std::vector<std::any> attachments;
 };
 // Builds a batch given the stored head (seq 0 and an empty hash for an empty log).
 using BatchBuilder = std::function<Batch(int64_t last_seq, const std::string& last_chain_hash)>;
 
 // Where the log is kept. Implemented by app/ over the store. AppendBatch must, inside one
 // transaction that excludes every other appender (of any process), read the stored head,
-// call `build` with it, and write the rows and the checkpoint durably — or nothing. Reading
+// call `build` with it, and write the rows, the checkpoint and the batch's attachments durably
+// — or nothing. Reading
 // the head in the database (not in memory) keeps one chain when several processes append.
 class Sink {
  public:
@@ -100,14 +105,16 @@ class Log {
   Log(const Log&) = delete;
   Log& operator=(const Log&) = delete;
 
-  Status Append(Entry e);
+  Status Append(Entry e, std::any attachment = {});
   // Queues without waiting; for events whose caller cannot wait (never for reads of data).
-  std::future<Status> AppendAsync(Entry e);
+  std::future<Status> AppendAsync(Entry e, std::any attachment = {});
   // Queues without waiting; `durable` is called exactly once, on the writer thread, with the
   // outcome of the batch commit. It must be quick and must not call back into this Log
-  // synchronously (post the work elsewhere).
+  // synchronously (post the work elsewhere). A non-empty `attachment` is handed to the sink
+  // with the batch holding the entry (Batch::attachments) and committed with it: when
+  // `durable` reports ok, both are durable; when it fails, neither is.
   using Done = std::function<void(const Status&)>;
-  void AppendThen(Entry e, Done durable);
+  void AppendThen(Entry e, Done durable, std::any attachment = {});
 
   int64_t last_seq() const;
   uint64_t batches() const { return batches_; }
@@ -116,6 +123,7 @@ class Log {
   struct Pending {
     Entry entry;
     Done done;
+    std::any attachment;
   };
   void Run();
 

@@ -312,8 +312,10 @@ class CaseStore {
   // Audit: appended atomically with its checkpoint; read back in order for verification.
   // In one exclusive write transaction: reads the last stored entry (seq 0 when empty),
   // calls `build` with it, and stores the rows and checkpoint it returns.
+  // `also`, when set, runs in the same transaction after the rows are written (rows that must
+  // commit with their audit entries, e.g. disclosures); its failure rolls everything back.
   using AuditBuilder = std::function<std::pair<std::vector<AuditRow>, AuditCheckpointRow>(const AuditRow& last)>;
-  virtual Status AppendAudit(const AuditBuilder& build) = 0;
+  virtual Status AppendAudit(const AuditBuilder& build, const std::function<Status(Txn&)>& also = nullptr) = 0;
   virtual Result<AuditRow> LastAudit() = 0;  // seq 0 when empty
   virtual Status ForEachAudit(int64_t from_seq, const std::function<bool(const AuditRow&)>& fn) = 0;
   virtual Result<std::vector<AuditCheckpointRow>> ListCheckpoints() = 0;

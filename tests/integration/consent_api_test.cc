@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <atomic>
+#include <thread>
+#include <vector>
 
 #include "core/clock.h"
 #include "support/harness.h"
@@ -107,6 +110,49 @@ TEST_F(ConsentApiTest, MatrixOverHttp) {
   EXPECT_NE(doc.headers["content-type"].find("text/html"), std::string::npos);
   EXPECT_NE(doc.body.find("No tiene que firmar"), std::string::npos);
   EXPECT_EQ(Http(port(), "GET", "/api/v1/releases/" + gid + "/document", "", le.Headers(false)).status, 404);
+}
+
+
+// S13: a read through a release answers only once its disclosure row is durable (the row is
+// group-committed with the read's audit entry), so the accounting lists it right after the
+// response, and concurrent reads sharing batches record exactly one row each.
+TEST_F(ConsentApiTest, DisclosureIsRecordedBeforeTheResponse) {
+  Session adv = Login(port(), "advocate");
+  Session le = Login(port(), "lespecialist");
+  auto created = Http(port(), "POST", "/api/v1/survivors", R"({"fields":{"prs_FirstName":"Groupfirst"}})", adv.Headers());
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string sid = json::parse(created.body)["id"];
+  json body = {{"survivor_id", sid}, {"recipient_agency_id", LeAgency(le)}, {"categories", {"identity"}},
+               {"purpose", "investigation"},
+               {"expires_on", FormatDate(SystemClock().NowMicros() + int64_t{30} * 86'400'000'000)},
+               {"signers", {{{"relationship", "survivor"}, {"name", "A"}}}}};
+  ASSERT_EQ(Http(port(), "POST", "/api/v1/releases", body.dump(), adv.Headers()).status, 201);
+  auto count = [&] {
+    auto acc = Http(port(), "GET", "/api/v1/survivors/" + sid + "/disclosures", "", adv.Headers(false));
+    EXPECT_EQ(acc.status, 200);
+    return json::parse(acc.body)["items"].size();
+  };
+  for (size_t i = 1; i <= 3; ++i) {
+    ASSERT_EQ(Http(port(), "GET", "/api/v1/survivors/" + sid, "", le.Headers(false)).status, 200);
+    EXPECT_EQ(count(), i);  // listed as soon as the read has been answered
+  }
+  constexpr int kThreads = 8, kReads = 15;
+  std::atomic<int> ok{0}, seen_late{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kReads; ++i) {
+        if (Http(port(), "GET", "/api/v1/survivors/" + sid, "", le.Headers(false)).status != 200) continue;
+        const int mine = ++ok;
+        // Every read answered so far (ours included) is already in the accounting.
+        if (count() < static_cast<size_t>(3 + mine)) ++seen_late;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads * kReads);
+  EXPECT_EQ(seen_late.load(), 0);
+  EXPECT_EQ(count(), static_cast<size_t>(3 + kThreads * kReads));  // exactly one row per read
 }
 
 }  // namespace

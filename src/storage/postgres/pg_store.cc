@@ -628,7 +628,7 @@ class PgStore final : public CaseStore {
     });
   }
 
-  Status AppendAudit(const AuditBuilder& build) override {
+  Status AppendAudit(const AuditBuilder& build, const std::function<Status(Txn&)>& also) override {
     return WithConn("audit", false, [&](pqxx::connection& c) -> Status {
       pqxx::work w(c);
       // Appenders of every app server queue here; readers are not blocked.
@@ -639,6 +639,11 @@ class PgStore final : public CaseStore {
       auto [rows, cp] = build(last);
       for (const AuditRow& r : rows) w.exec_prepared("audit_insert", r.seq, Blob(r.encoded), Blob(r.chain_hash));
       w.exec_prepared("audit_checkpoint_insert", cp.seq, Blob(cp.chain_hash), Blob(cp.signature), cp.signed_at);
+      if (also) {
+        PgTxn txn(w);
+        Status st = also(txn);
+        if (!st.ok()) return st;  // ~work rolls back
+      }
       w.commit();
       return Status::Ok();
     });

@@ -788,8 +788,8 @@ class SqliteStore final : public CaseStore {
     });
   }
 
-  Status AppendAudit(const AuditBuilder& build) override {
-    return Write([&](Txn&) -> Status {
+  Status AppendAudit(const AuditBuilder& build, const std::function<Status(Txn&)>& also) override {
+    return Write([&](Txn& txn) -> Status {
       AuditRow last{0, "", ""};
       {
         Stmt h(*writer_, "SELECT seq, entry, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1");
@@ -802,8 +802,9 @@ class SqliteStore final : public CaseStore {
         s.Reset();
       }
       Stmt c(*writer_, "INSERT INTO audit_checkpoints(seq, chain_hash, signature, signed_at) VALUES(?,?,?,?)");
-      return c.Bind(1, cp.seq).BindBlob(2, cp.chain_hash).BindBlob(3, cp.signature).Bind(4, cp.signed_at)
-          .Done("audit checkpoint");
+      TRELLIS_RETURN_IF_ERROR(c.Bind(1, cp.seq).BindBlob(2, cp.chain_hash).BindBlob(3, cp.signature)
+                                  .Bind(4, cp.signed_at).Done("audit checkpoint"));
+      return also ? also(txn) : Status::Ok();
     });
   }
   Result<AuditRow> LastAudit() override {
