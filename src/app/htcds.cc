@@ -348,6 +348,22 @@ Result<ImportReport> App::ImportHtcdsRows(const Principal& p, const std::string&
   };
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> sealers;
+  // Stops and joins the sealers on every way out, an exception included (a joinable std::thread
+  // destroyed would terminate the process).
+  auto stop_sealers = [&] {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    for (auto& th : sealers) {
+      if (th.joinable()) th.join();
+    }
+  };
+  struct JoinOnExit {
+    decltype(stop_sealers)& fn;
+    ~JoinOnExit() { fn(); }
+  } join_on_exit{stop_sealers};
   for (unsigned i = 0; i < std::min<size_t>(cores, chunks); ++i) sealers.emplace_back(sealer);
   Status written = impl_->store->Write([&](storage::Txn& t) {
     for (size_t i = 0; i < chunks; ++i) {
@@ -369,12 +385,7 @@ Result<ImportReport> App::ImportHtcdsRows(const Principal& p, const std::string&
     }
     return Status::Ok();
   });
-  {
-    std::lock_guard lock(mu);
-    stop = true;
-  }
-  cv.notify_all();
-  for (auto& th : sealers) th.join();
+  stop_sealers();
   TRELLIS_RETURN_IF_ERROR(written);
   if (progress) progress(total, total);
 

@@ -185,6 +185,10 @@ struct Jobs::Impl {
           outcome = r.status();
         }
       }
+      // Once finished, the job may be evicted by another thread (Start, Sweep): audit from copies.
+      const Principal owner = j.owner;
+      const std::string job_id = j.view.id;
+      const std::string request_id = j.request_id;
       {
         std::lock_guard<std::mutex> g(mu);
         if (!outcome.ok()) {
@@ -194,9 +198,9 @@ struct Jobs::Impl {
           Finish(j, j.cancel_requested ? "cancelled" : "done");
         }
       }
-      (void)app.Audit(j.owner, outcome.ok() ? "job.done" : "job.failed", outcome.ok() ? "ok" : "error", j.view.id, "",
-                      j.request_id, kind + (detail.empty() ? "" : ";" + detail) +
-                                        (outcome.ok() ? "" : ";code=" + std::string(CodeName(outcome.code()))));
+      (void)app.Audit(owner, outcome.ok() ? "job.done" : "job.failed", outcome.ok() ? "ok" : "error", job_id, "",
+                      request_id, kind + (detail.empty() ? "" : ";" + detail) +
+                                      (outcome.ok() ? "" : ";code=" + std::string(CodeName(outcome.code()))));
       lock.lock();
     }
   }
