@@ -836,6 +836,13 @@ const std::vector<std::string>& RouteTable() {
   return table;
 }
 
+bool Router::Authenticated(const std::string& cookie, const std::string& authorization) {
+  HttpRequest req;
+  req.cookie = cookie;
+  req.authorization = authorization;
+  return impl_->Authenticate(req).ok();
+}
+
 size_t UploadBodyLimit(const std::string& method, const std::string& path) {
   std::vector<std::string> params;
   if ((method == "PUT" && Match("/api/v1/evidence/{id}/content", path, &params)) ||

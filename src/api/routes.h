@@ -30,6 +30,9 @@ class Router {
   // (or with the error response if one failed), on this thread or on the audit writer thread,
   // so it must only hand the response on (post it to the connection).
   void HandleDeferred(const HttpRequest& req, std::function<void(HttpResponse)> respond);
+  // True when the raw Cookie / Authorization headers hold a session or bearer token that names
+  // a user now (the server raises the body limit of upload routes only for such requests).
+  bool Authenticated(const std::string& cookie, const std::string& authorization);
 
   struct Impl;
 

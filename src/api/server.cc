@@ -161,6 +161,13 @@ class Session : public std::enable_shared_from_this<Session> {
       if (method == "POST" && path == "/api/v1/jobs/import-htcds") {
         limit = std::max<uint64_t>(limit, self->server_.options.max_import_body_bytes);
       }
+      // Only a caller whose credentials name a user may send more than the default: an anonymous
+      // client cannot make the server hold tens of MiB per connection before its 401.
+      if (limit > self->server_.options.max_body_bytes &&
+          !self->server_.router.Authenticated(std::string(self->parser_->get()[http::field::cookie]),
+                                              std::string(self->parser_->get()[http::field::authorization]))) {
+        limit = self->server_.options.max_body_bytes;
+      }
       if (self->parser_->content_length().value_or(0) > limit) return self->OnRead(http::error::body_limit);
       self->parser_->body_limit(limit);  // chunked bodies: checked as they arrive
       if (self->parser_->is_done()) return self->OnRead({});

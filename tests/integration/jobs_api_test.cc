@@ -141,6 +141,14 @@ TEST_F(JobsApiTest, BodyLimitRaisedOnlyForTheUpload) {
   ASSERT_EQ(r.status, 202) << r.body;
   EXPECT_EQ(Wait(sup, json::parse(r.body)["id"])["state"], "done");
   EXPECT_EQ(Http(port(), "POST", "/api/v1/survivors", big, sup.Headers()).status, 413);
+  // Without credentials (or with a made-up session) the raised limit does not apply: 413 at
+  // once, before the body is held in memory.
+  std::map<std::string, std::string> anonymous = {{"Content-Type", "text/csv"}};
+  EXPECT_EQ(Http(port(), "POST", "/api/v1/jobs/import-htcds", big, anonymous).status, 413);
+  anonymous["Cookie"] = "__Host-trellis=made-up";
+  EXPECT_EQ(Http(port(), "POST", "/api/v1/jobs/import-htcds", big, anonymous).status, 413);
+  // A small anonymous upload still gets the usual 401.
+  EXPECT_EQ(Http(port(), "POST", "/api/v1/jobs/import-htcds", "prs_Gender\nFeminine\n", {{"Content-Type", "text/csv"}}).status, 401);
 }
 
 TEST_F(JobsApiTest, SomeoneElsesJobLooksMissing) {
