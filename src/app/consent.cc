@@ -447,19 +447,32 @@ Result<GrantView> App::RecordCompelledDisclosure(const Principal& p, const Compe
   return ViewOf(*impl_, g, now, true);
 }
 
+namespace {
+// The newest grants of one kind that the caller's agency holds (alerts, notification tasks);
+// `open_tasks_only` drops those whose task is done.
+Result<std::vector<GrantView>> OwnGrantsOfKind(App::Impl& impl, const Principal& p, const char* kind, int64_t now,
+                                               bool open_tasks_only, bool open_sealed) {
+  storage::GrantQuery q;
+  q.owner_agency_id = p.user.agency_id;
+  q.kind = kind;
+  q.limit = 200;
+  TRELLIS_ASSIGN_OR_RETURN(auto rows, impl.store->ListGrants(q));
+  std::vector<GrantView> out;
+  for (const auto& g : rows) {
+    if (!open_tasks_only || g.task_done_at == 0) out.push_back(ViewOf(impl, g, now, open_sealed));
+  }
+  return out;
+}
+}  // namespace
+
 Result<std::vector<GrantView>> App::ListAlerts(const Principal& p, const std::string& request_id) {
   const int64_t now = clock().NowMicros();
   if (p.user.role != domain::Role::kSupervisor) {
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "alert.list", "deny", "", "", request_id, "role"));
     return Status::Forbidden("only supervisors see break-glass alerts");
   }
-  storage::GrantQuery q;
-  q.owner_agency_id = p.user.agency_id;
-  q.kind = "break_glass";
-  q.limit = 200;
-  TRELLIS_ASSIGN_OR_RETURN(auto rows, impl_->store->ListGrants(q));
-  std::vector<GrantView> out;
-  for (const auto& g : rows) out.push_back(ViewOf(*impl_, g, now, true));
+  TRELLIS_ASSIGN_OR_RETURN(auto out, OwnGrantsOfKind(*impl_, p, "break_glass", now, /*open_tasks_only=*/false,
+                                                      /*open_sealed=*/true));
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "alert.list", "allow", "", "", request_id,
                                             "alerts=" + std::to_string(out.size())));
   return out;
@@ -471,15 +484,8 @@ Result<std::vector<GrantView>> App::ListTasks(const Principal& p, const std::str
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "task.list", "deny", "", "", request_id, "role"));
     return Status::Forbidden("your role has no consent tasks");
   }
-  storage::GrantQuery q;
-  q.owner_agency_id = p.user.agency_id;
-  q.kind = "compelled";
-  q.limit = 200;
-  TRELLIS_ASSIGN_OR_RETURN(auto rows, impl_->store->ListGrants(q));
-  std::vector<GrantView> out;
-  for (const auto& g : rows) {
-    if (g.task_done_at == 0) out.push_back(ViewOf(*impl_, g, now, false));
-  }
+  TRELLIS_ASSIGN_OR_RETURN(auto out, OwnGrantsOfKind(*impl_, p, "compelled", now, /*open_tasks_only=*/true,
+                                                      /*open_sealed=*/false));
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "task.list", "allow", "", "", request_id,
                                             "tasks=" + std::to_string(out.size())));
   return out;
