@@ -118,6 +118,19 @@ TEST(Signatures, Ed25519) {
   EXPECT_FALSE(VerifySignature(sk.PublicKey(), "checkpoinT", sig));
 }
 
+// RFC 8032, section 7.1, TEST 1: the key pair and signature of the standard's own vector.
+TEST(Signatures, Ed25519KnownAnswer) {
+  auto seed_bytes = FromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+  ASSERT_TRUE(seed_bytes.ok());
+  Key32 seed = Key32::FromBytes({reinterpret_cast<const uint8_t*>(seed_bytes->data()), seed_bytes->size()});
+  SigningKey sk(seed);
+  EXPECT_EQ(ToHex(sk.PublicKey()), "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  const std::string sig = sk.Sign("");
+  EXPECT_EQ(ToHex(sig),
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+  EXPECT_EQ(sk.Sign(""), sig);  // deterministic, the same key pair every time
+}
+
 TEST(Encoding, HexAndBase64) {
   EXPECT_EQ(ToHex(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(*FromHex("00ff"), std::string("\x00\xff", 2));

@@ -612,7 +612,7 @@ class SqliteStore final : public CaseStore {
                                      ", k.survivor_id, k.wrapped, k.key_version, " + Prefixed("g.", kGrantCols) +
                                      " FROM records r LEFT JOIN data_keys k ON k.survivor_id = r.survivor_id"
                                      " LEFT JOIN grants g ON g.survivor_id = r.survivor_id"
-                                     " WHERE r.id=? AND r.kind=? ORDER BY g.created_at DESC, g.id LIMIT 1000";
+                                     " WHERE r.id=? AND r.kind=?";
       constexpr int kKey = 12, kGrant = 15;
       Stmt s(db, sql);
       s.Bind(1, id).Bind(2, static_cast<int64_t>(kind));
@@ -623,6 +623,12 @@ class SqliteStore final : public CaseStore {
       do {
         if (!s.Null(kGrant)) out.grants.push_back(ReadGrant(s, kGrant));
       } while (s.Step() == SQLITE_ROW);
+      // Newest first, at most 1000 (as ListGrants). Sorted here, not by ORDER BY: SQLite would
+      // build a temporary B-tree for every read of a record (an eighth of a GET's CPU).
+      std::sort(out.grants.begin(), out.grants.end(), [](const GrantRow& a, const GrantRow& b) {
+        return a.created_at != b.created_at ? a.created_at > b.created_at : a.id < b.id;
+      });
+      if (out.grants.size() > 1000) out.grants.resize(1000);
       return out;
     });
   }
