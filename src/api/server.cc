@@ -68,6 +68,51 @@ std::string PercentDecode(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// A header value as sent: CR and LF never reach the wire (no header injection).
+void AppendHeader(std::string* out, std::string_view name, std::string_view value) {
+  out->append(name);
+  out->append(": ");
+  for (char c : value) out->push_back(c == '\r' || c == '\n' ? ' ' : c);
+  out->append("\r\n");
+}
+
+// Server and the security headers: the same bytes on every response, built once.
+const std::string& FixedHeaders() {
+  static const std::string fixed = [] {
+    std::string h;
+    AppendHeader(&h, "Server", "trellis");
+    for (const auto& [k, v] : SecurityHeaders()) AppendHeader(&h, k, v);
+    return h;
+  }();
+  return fixed;
+}
+
+}  // namespace
+
+std::string ResponseHead(int status, std::string_view content_type,
+                         const std::vector<std::pair<std::string, std::string>>& headers,
+                         std::string_view request_id, size_t body_bytes, bool keep_alive) {
+  const auto reason = http::obsolete_reason(static_cast<http::status>(status));
+  std::string head;
+  head.reserve(FixedHeaders().size() + 256);
+  head.append("HTTP/1.1 ");
+  head.append(std::to_string(status));
+  head.push_back(' ');
+  head.append(reason.data(), reason.size());
+  head.append("\r\n");
+  head.append(FixedHeaders());
+  AppendHeader(&head, "X-Request-Id", request_id);
+  const bool bodiless = status < 200 || status == 204 || status == 304;
+  if (!bodiless) AppendHeader(&head, "Content-Type", content_type);
+  for (const auto& [k, v] : headers) AppendHeader(&head, k, v);
+  if (!keep_alive) head.append("Connection: close\r\n");
+  if (!bodiless) AppendHeader(&head, "Content-Length", std::to_string(body_bytes));
+  head.append("\r\n");
+  return head;
+}
+
 std::map<std::string, std::string> ParseQuery(const std::string& query) {
   std::map<std::string, std::string> out;
   size_t pos = 0;
@@ -226,23 +271,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Write(HttpResponse r, const std::string& method, const std::string& path,
              std::chrono::steady_clock::time_point start, const std::string& request_id = "-") {
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(11);
-    res->result(static_cast<http::status>(r.status));
-    res->set(http::field::server, "trellis");
-    for (const auto& [k, v] : SecurityHeaders()) res->set(k, v);
-    res->set("X-Request-Id", request_id);
-    if (r.status != 204) res->set(http::field::content_type, r.content_type);
-    for (const auto& [k, v] : r.headers) res->insert(k, v);
-    res->keep_alive(keep_alive_);
-    res->body() = std::move(r.body);
-    res->prepare_payload();
     if (server_.options.access_log) {
       // IDs only: paths carry opaque ids, never names (S11).
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
       spdlog::info("{} {} {} {} {}us", request_id, method, path, r.status, us.count());
     }
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    auto out = std::make_shared<std::pair<std::string, std::string>>(
+        ResponseHead(r.status, r.content_type, r.headers, request_id, r.body.size(), keep_alive_), std::move(r.body));
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(out->first), asio::buffer(out->second)};
+    asio::async_write(stream_, buffers, [self = shared_from_this(), out](beast::error_code ec, size_t) {
       if (!ec && self->drain_) return self->Drain(0);
       if (ec || !self->keep_alive_) return self->Close();
       self->Read();
