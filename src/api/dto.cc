@@ -107,20 +107,22 @@ json RecordJson(const app::RecordView& v) {
   const domain::Record& r = v.record;
   json fields = json::object();
   for (const auto& [name, value] : r.fields) {
-    if (const auto* spec = domain::FindField(r.kind, name)) fields[name] = FieldToJson(*spec, value);
+    if (const auto* spec = domain::FindField(r.kind, name)) fields.emplace(name, FieldToJson(*spec, value));
   }
-  json j = {{"id", r.id},
-            {"kind", domain::RecordKindName(r.kind)},
-            {"agency_id", r.agency_id},
-            {"version", r.version},
-            {"created_at", FormatTimestamp(r.created_at)},
-            {"updated_at", FormatTimestamp(r.updated_at)},
-            {"fields", fields},
-            {"team", r.team},
-            {"redacted", v.redacted}};
+  // Built member by member and moved in: an initializer list would copy every subtree.
+  json j = json::object();
+  j.emplace("id", r.id);
+  j.emplace("kind", domain::RecordKindName(r.kind));
+  j.emplace("agency_id", r.agency_id);
+  j.emplace("version", r.version);
+  j.emplace("created_at", FormatTimestamp(r.created_at));
+  j.emplace("updated_at", FormatTimestamp(r.updated_at));
+  j.emplace("fields", std::move(fields));
+  j.emplace("team", r.team);
+  j.emplace("redacted", v.redacted);
   if (r.kind == RecordKind::kCase) {
-    j["survivor_id"] = r.survivor_id;
-    j["case_number"] = r.case_number;
+    j.emplace("survivor_id", r.survivor_id);
+    j.emplace("case_number", r.case_number);
   }
   return j;
 }
