@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/ids.h"
@@ -20,6 +25,42 @@ TEST(Ids, RandomIdsAreWellFormedAndDistinct) {
   EXPECT_FALSE(IsWellFormedId("s_abc", "s"));
   EXPECT_FALSE(IsWellFormedId("c_aaaaaaaaaaaaaaaaaaaaaaaaaa", "s"));
   EXPECT_FALSE(IsWellFormedId("s_aaaaaaaaaaaaaaaaaaaaaaaaa1", "s"));
+}
+
+TEST(Ids, BufferedSystemRngHandsOutEachByteOnce) {
+  // Several threads, each with its own buffer: no id twice across them.
+  std::vector<std::vector<std::string>> per(4);
+  std::vector<std::thread> threads;
+  for (auto& out : per) {
+    threads.emplace_back([&out] {
+      for (int i = 0; i < 2000; ++i) out.push_back(NewRandomId(SystemRng(), "r"));
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> seen;
+  for (const auto& out : per) {
+    for (const auto& id : out) EXPECT_TRUE(seen.insert(id).second) << id;
+  }
+  // A forked child must not hand out the bytes its parent has buffered.
+  uint8_t warm[8];
+  SystemRng().Fill(warm, sizeof warm);  // the parent's buffer is now partly used
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    uint8_t mine[32];
+    SystemRng().Fill(mine, sizeof mine);
+    _exit(write(fds[1], mine, sizeof mine) == sizeof mine ? 0 : 1);
+  }
+  uint8_t child[32] = {}, parent[32] = {};
+  ASSERT_EQ(read(fds[0], child, sizeof child), static_cast<ssize_t>(sizeof child));
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(fds[0]);
+  close(fds[1]);
+  SystemRng().Fill(parent, sizeof parent);
+  EXPECT_NE(std::string(reinterpret_cast<char*>(child), 32), std::string(reinterpret_cast<char*>(parent), 32));
 }
 
 TEST(Ids, SeededRngIsDeterministic) {
