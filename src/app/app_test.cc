@@ -6,9 +6,14 @@
 
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <future>
+#include <latch>
+#include <set>
 #include <sstream>
+#include <thread>
+#include <vector>
+
+#include "storage/store.h"
 
 namespace trellis::app {
 namespace {
@@ -178,6 +183,37 @@ TEST_F(AppTest, LoginLockoutAndSessions) {
   EXPECT_TRUE(app_->Login("advocate1", "a good long passphrase", "r").ok());
   EXPECT_EQ(app_->AddUser(CliOperator(), ngo_, "weak", "", Role::kAdvocate, "password1234").status().field(), "password");
   EXPECT_EQ(app_->AddUser(CliOperator(), ngo_, "shorty", "", Role::kAdvocate, "short").status().field(), "password");
+}
+
+// Wrong passwords sent in parallel all count: each failure is one increment in the store, not a
+// write of the count read before the (slow) password check, so guessing concurrently locks the
+// account out exactly like guessing in turn.
+TEST_F(AppTest, ConcurrentWrongPasswordsAllCountTowardTheLockout) {
+  // As many attempts as the limit: the lock comes with the last failure, after every attempt
+  // has read the user, so none is turned away as locked (uncounted) and the count is exact.
+  const int attempts = app_->session_limits().max_failures_before_lockout;
+  ASSERT_GE(attempts, 2);
+  std::latch start(attempts);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < attempts; ++i) {
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      EXPECT_FALSE(app_->Login("advocate1", "wrong password!!", "r").ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto store = storage::OpenStore("sqlite:" + dir_ + "/trellis.db");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto row = (*store)->GetUserByName("advocate1");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->failed_logins, attempts);
+  EXPECT_EQ(row->locked_until, clock_.NowMicros() + 60'000'000);  // locked for one minute
+  EXPECT_FALSE(app_->Login("advocate1", "a good long passphrase", "r").ok());
+  clock_.AdvanceSeconds(59);
+  EXPECT_FALSE(app_->Login("advocate1", "a good long passphrase", "r").ok());
+  clock_.AdvanceSeconds(1);
+  EXPECT_TRUE(app_->Login("advocate1", "a good long passphrase", "r").ok());
+  EXPECT_EQ((*store)->GetUserByName("advocate1")->failed_logins, 0);
 }
 
 TEST_F(AppTest, BearerTokens) {

@@ -123,6 +123,12 @@ Status App::DisableUser(const Principal& by, const std::string& user_id) {
   return impl_->AuditEntry(by, "user.disable", "ok", user_id, "", "");
 }
 
+Status App::Impl::RecordFailedLogin(const std::string& user_id, int64_t now) {
+  return store->Write([&](storage::Txn& t) {
+    return t.RecordFailedLogin(user_id, now, limits.max_failures_before_lockout).status();
+  });
+}
+
 Result<LoginResult> App::Login(const std::string& username, const std::string& password, const std::string& request_id,
                                const std::string& second_factor) {
   const int64_t now = clock().NowMicros();
@@ -150,14 +156,7 @@ Result<LoginResult> App::Login(const std::string& username, const std::string& p
   }
   if (!row.ok() || row->user.disabled || locked || !password_ok || !second_factor_ok) {
     if (row.ok() && !locked && (!password_ok || !second_factor_ok)) {
-      const int64_t failures = row->failed_logins + 1;
-      int64_t locked_until = 0;
-      if (failures >= impl_->limits.max_failures_before_lockout) {
-        // Exponential backoff: 1, 2, 4 ... minutes, at most an hour.
-        const int64_t over = std::min<int64_t>(failures - impl_->limits.max_failures_before_lockout, 6);
-        locked_until = now + (int64_t{60} << over) * 1'000'000;
-      }
-      (void)impl_->store->Write([&](storage::Txn& t) { return t.UpdateUserLogin(row->user.id, failures, locked_until); });
+      (void)impl_->RecordFailedLogin(row->user.id, now);
     }
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(who, "login", "fail", "", "", request_id,
                                               !row.ok() ? "unknown_user" : locked ? "locked" : row->user.disabled ? "disabled"

@@ -65,6 +65,12 @@ struct App::Impl {
   // A new data key for a new survivor, and its wrapped form for the store.
   storage::DataKeyRow NewDataKey(const std::string& survivor_id, crypto::Key32* out);
 
+  // A wrong password or second factor of `user_id` at `now`: counted toward the lockout by the
+  // store (storage::Txn::RecordFailedLogin, one increment in the database, so failures made at
+  // once by several threads or app servers all count; locked per storage::LockedUntil from
+  // limits.max_failures_before_lockout on). Login and DisableTotp share it.
+  Status RecordFailedLogin(const std::string& user_id, int64_t now);
+
   Status AuditEntry(const Principal& p, std::string action, std::string outcome, std::string target,
                     std::string survivor, std::string request, std::string detail = {});
   // The same, with a row the audit sink writes in the entry's batch transaction (a

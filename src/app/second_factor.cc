@@ -258,15 +258,8 @@ Status App::DisableTotp(const Principal& p, const std::string& password, const s
                                             : Status::Unauthenticated();
   if (!code_ok.ok()) {
     if (code_ok.code() != Code::kUnauthenticated) return code_ok;
-    if (!locked) {  // counts toward the lockout like a failed login
-      const int64_t failures = user->failed_logins + 1;
-      int64_t locked_until = 0;
-      if (failures >= impl_->limits.max_failures_before_lockout) {
-        const int64_t over = std::min<int64_t>(failures - impl_->limits.max_failures_before_lockout, 6);
-        locked_until = now + (int64_t{60} << over) * 1'000'000;
-      }
-      (void)impl_->store->Write([&](storage::Txn& t) { return t.UpdateUserLogin(p.user.id, failures, locked_until); });
-    }
+    // Counts toward the lockout like a failed login.
+    if (!locked) (void)impl_->RecordFailedLogin(p.user.id, now);
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "second_factor.disable", "fail", p.user.id, "", request_id,
                                               locked ? "locked" : !password_ok ? "bad_password" : "bad_second_factor"));
     return Status::Invalid("the password or the code is not right", "code");

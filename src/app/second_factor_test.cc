@@ -5,10 +5,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <latch>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "app/app.h"
 #include "crypto/totp.h"
+#include "storage/store.h"
 
 namespace trellis::app {
 namespace {
@@ -169,6 +173,39 @@ TEST_F(SecondFactorTest, DisableNeedsPasswordAndCode) {
   ASSERT_TRUE(app_->DisableTotp(p, kPassword, Code(), "r").ok());
   EXPECT_FALSE(app_->SecondFactor(p)->enabled);
   EXPECT_TRUE(app_->Login("advocate1", kPassword, "r").ok());
+}
+
+// Wrong codes sent in parallel (here to turn the second factor off, which needs the password
+// and a code) all count toward the lockout: guessing codes concurrently gains nothing.
+TEST_F(SecondFactorTest, ConcurrentWrongCodesAllCountTowardTheLockout) {
+  Enrol();
+  Principal p = Session("advocate1", Code());
+  clock_.AdvanceSeconds(30);
+  // As many attempts as the limit: the lock comes with the last failure, after every attempt
+  // has read the user, so none is turned away as locked (uncounted) and the count is exact.
+  const int attempts = app_->session_limits().max_failures_before_lockout;
+  ASSERT_GE(attempts, 2);
+  std::latch start(attempts);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < attempts; ++i) {
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      EXPECT_EQ(app_->DisableTotp(p, kPassword, "ZZZZZ-ZZZZZ", "r").code(), Code::kInvalidArgument);
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto store = storage::OpenStore("sqlite:" + dir_ + "/trellis.db");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto row = (*store)->GetUserByName("advocate1");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->failed_logins, attempts);
+  EXPECT_EQ(row->locked_until, clock_.NowMicros() + 60'000'000);  // locked for one minute
+  // Locked: the right password and code are refused too, to turn it off and to log in.
+  EXPECT_EQ(app_->DisableTotp(p, kPassword, Code(), "r").code(), Code::kInvalidArgument);
+  EXPECT_FALSE(app_->Login("advocate1", kPassword, "r", Code()).ok());
+  clock_.AdvanceSeconds(60);
+  EXPECT_TRUE(app_->Login("advocate1", kPassword, "r", Code()).ok());
+  EXPECT_TRUE(app_->SecondFactor(p)->enabled);
 }
 
 TEST_F(SecondFactorTest, AdministratorOfTheSameAgencyResets) {

@@ -9,7 +9,8 @@
 // durably (fsync) before Write() returns ok, or nothing is. SQLite serialises writers; on
 // PostgreSQL transactions of several threads and several app servers run concurrently
 // (READ COMMITTED) and stay correct because every read-modify-write is either guarded by a
-// version (UpdateRecord) or serialised in the database (AppendAudit).
+// version (UpdateRecord), serialised in the database (AppendAudit) or an increment made by the
+// database (RecordFailedLogin).
 //
 // Several processes may open one store at once (SQLite: one host; PostgreSQL: many hosts).
 #pragma once
@@ -194,13 +195,24 @@ struct EvidenceRow {
   std::string content;  // envelope of the file (filled only by GetEvidence(..., true))
 };
 
+// The lockout rule: after `failures` consecutive failed logins, the last at `now`, the account
+// is locked until the returned time (micros), 0 = not locked: from the `lock_after`-th failure
+// on, for 1 minute, doubled with each further failure (1, 2, 4 ... 64 minutes, at most).
+int64_t LockedUntil(int64_t failures, int64_t lock_after, int64_t now);
+
 // The write side of one transaction.
 class Txn {
  public:
   virtual ~Txn() = default;
   virtual Status PutAgency(const domain::Agency& a, int64_t now) = 0;
   virtual Status InsertUser(const UserRow& u) = 0;
+  // Stores the login counters as given (used to reset them to 0 after a successful login).
   virtual Status UpdateUserLogin(const std::string& user_id, int64_t failed_logins, int64_t locked_until) = 0;
+  // One failed login (wrong password or second factor) of the user at `now`, counted in the
+  // database: failed_logins = failed_logins + 1, so failures made at once by several threads or
+  // app servers all count; then, in the same transaction, locked_until is raised (never lowered)
+  // to LockedUntil(new count, lock_after, now). Returns the new count; kNotFound when absent.
+  virtual Result<int64_t> RecordFailedLogin(const std::string& user_id, int64_t now, int64_t lock_after) = 0;
   virtual Status SetUserDisabled(const std::string& user_id, bool disabled) = 0;
   virtual Status SetUserPassword(const std::string& user_id, const std::string& hash) = 0;
   virtual Status InsertSession(const SessionRow& s) = 0;

@@ -3,7 +3,9 @@
 // App instances on one store standing for two app servers.
 #include <gtest/gtest.h>
 
+#include <latch>
 #include <thread>
+#include <vector>
 
 #include "app/app.h"
 #include "crypto/totp.h"
@@ -149,6 +151,36 @@ TEST_P(AppConformance, LockoutIsSharedByServers) {
   // Locked on both, even with the right password.
   EXPECT_FALSE(app_->Login("advocate1", "a good long passphrase", "r").ok());
   EXPECT_FALSE(other->Login("advocate1", "a good long passphrase", "r").ok());
+}
+
+// Wrong passwords sent at once to two servers all count (the store increments the counter):
+// as many as the limit lock the account on both.
+TEST_P(AppConformance, ConcurrentFailuresOnTwoServersAllCount) {
+  auto other = Open();
+  ASSERT_TRUE(other);
+  // As many attempts as the limit: the lock comes with the last failure, after every attempt
+  // has read the user, so none is turned away as locked (uncounted) and the count is exact.
+  const int attempts = app_->session_limits().max_failures_before_lockout;
+  std::latch start(attempts);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < attempts; ++i) {
+    threads.emplace_back([&, i] {
+      App& a = i % 2 ? *other : *app_;
+      start.arrive_and_wait();
+      EXPECT_FALSE(a.Login("advocate1", "wrong password, long enough", "r").ok());
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto store = storage::OpenStore(Store().empty() ? "sqlite:" + scratch_->dir + "/data/trellis.db" : Store());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto row = (*store)->GetUserByName("advocate1");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->failed_logins, attempts);
+  EXPECT_EQ(row->locked_until, clock_.NowMicros() + 60'000'000);
+  EXPECT_FALSE(app_->Login("advocate1", "a good long passphrase", "r").ok());
+  EXPECT_FALSE(other->Login("advocate1", "a good long passphrase", "r").ok());
+  clock_.AdvanceSeconds(60);
+  EXPECT_TRUE(other->Login("advocate1", "a good long passphrase", "r").ok());
 }
 
 TEST_P(AppConformance, AuditChainOfTwoServersVerifies) {

@@ -2,7 +2,10 @@
 // backend (tests/conformance/backends.h): SQLite always, PostgreSQL when TRELLIS_PG_URL is set.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <numeric>
 #include <thread>
 
 #include "conformance/backends.h"
@@ -177,6 +180,68 @@ TEST_P(StoreTest, UsersSessionsTokensKeys) {
   EXPECT_EQ(store_->GetDataKey("s_1")->wrapped, "wrapped");
   ASSERT_TRUE(store_->Write([&](Txn& t) { return t.DeleteDataKey("s_1"); }).ok());
   EXPECT_EQ(store_->GetDataKey("s_1").status().code(), Code::kNotFound);
+}
+
+// A failed login is counted in the database: failures from many threads on two handles (two app
+// servers) at once all count, and the lock follows the count (LockedUntil) and is never lowered.
+TEST_P(StoreTest, RecordFailedLoginCountsEveryFailureAndLocks) {
+  constexpr int64_t kLockAfter = 5, kNow = 1'000'000'000;
+  UserRow u;
+  u.user = {"u_1", "a_1", "maria", "Maria", domain::Role::kAttorney, false};
+  u.password_hash = "$argon2id$x";
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertUser(u); }).ok());
+  auto fail = [&](CaseStore& s, int64_t now) {
+    int64_t count = -1;
+    Status st = s.Write([&](Txn& t) -> Status {
+      TRELLIS_ASSIGN_OR_RETURN(count, t.RecordFailedLogin("u_1", now, kLockAfter));
+      return Status::Ok();
+    });
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return count;
+  };
+  EXPECT_EQ(fail(*store_, kNow), 1);
+  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, 0);
+  for (int64_t n = 2; n < kLockAfter; ++n) EXPECT_EQ(fail(*store_, kNow), n);
+  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, 0);
+  EXPECT_EQ(fail(*store_, kNow), kLockAfter);
+  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, kNow + 60'000'000);
+  EXPECT_EQ(fail(*store_, kNow), kLockAfter + 1);
+  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, kNow + 120'000'000);
+  // An earlier `now` (a server whose clock lags) never shortens the lock.
+  EXPECT_EQ(fail(*store_, kNow - 600'000'000), kLockAfter + 2);
+  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, kNow + 120'000'000);
+  EXPECT_EQ(LockedUntil(kLockAfter + 6, kLockAfter, kNow), kNow + 64 * 60'000'000LL);
+  EXPECT_EQ(LockedUntil(kLockAfter + 40, kLockAfter, kNow), kNow + 64 * 60'000'000LL);
+  EXPECT_EQ(
+      store_->Write([](Txn& t) { return t.RecordFailedLogin("u_nobody", 1, kLockAfter).status(); }).code(),
+      Code::kNotFound);
+
+  // Concurrent failures on two handles: none is lost.
+  ASSERT_TRUE(store_->Write([](Txn& t) { return t.UpdateUserLogin("u_1", 0, 0); }).ok());
+  auto other = Open();
+  ASSERT_TRUE(other);
+  constexpr int kThreads = 4, kEach = 10;
+  std::mutex mu;
+  std::vector<int64_t> counts;  // every count returned: each of 1..40 exactly once
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int n = 0; n < kEach; ++n) {
+        const int64_t c = fail(i % 2 ? *other : *store_, kNow);
+        std::lock_guard lock(mu);
+        counts.push_back(c);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::sort(counts.begin(), counts.end());
+  std::vector<int64_t> expected(kThreads * kEach);
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_EQ(counts, expected);
+  auto row = other->GetUserById("u_1");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->failed_logins, kThreads * kEach);
+  EXPECT_EQ(row->locked_until, kNow + 64 * 60'000'000LL);
 }
 
 TEST_P(StoreTest, AuditRowsAndCheckpoints) {

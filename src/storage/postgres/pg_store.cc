@@ -261,6 +261,21 @@ class PgTxn final : public Txn {
   Status UpdateUserLogin(const std::string& id, int64_t failed, int64_t locked_until) override {
     return Run("user", [&] { return w_.exec_prepared("update_user_login", failed, locked_until, id); });
   }
+  // The increment's row lock holds until commit (READ COMMITTED: a concurrent failure on any
+  // server waits, then increments the committed count), so the second UPDATE sees no other.
+  Result<int64_t> RecordFailedLogin(const std::string& id, int64_t now, int64_t lock_after) override {
+    try {
+      pqxx::result res = w_.exec_prepared("count_failed_login", id);
+      if (res.empty()) return Status::NotFound();
+      const int64_t failures = Int(res[0][0]);
+      if (const int64_t until = LockedUntil(failures, lock_after, now); until != 0) {
+        w_.exec_prepared("raise_locked_until", until, id);
+      }
+      return failures;
+    } catch (...) {
+      return FromException("user");
+    }
+  }
   Status SetUserDisabled(const std::string& id, bool disabled) override {
     return Changed("user", [&] { return w_.exec_prepared("set_user_disabled", int64_t{disabled}, id); });
   }
