@@ -201,6 +201,17 @@ TEST_F(AppTest, AuditChainVerifiesAndRecordsDecisions) {
   EXPECT_GT(v->entries, 5);
 }
 
+// A leftover audit file is never taken over by a new store.
+TEST(AppInitTest, RefusesALeftoverAuditFile) {
+  const std::string dir = ::testing::TempDir() + "/app_init_audit_" + std::to_string(::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir + "/trellis-audit.db") << "";
+  EXPECT_EQ(App::Init({dir}).code(), Code::kAlreadyExists);
+  EXPECT_FALSE(fs::exists(dir + "/trellis.db"));
+  fs::remove_all(dir);
+}
+
 // A store of the one-file layout (before the audit file) is moved on open and still verifies.
 TEST_F(AppTest, OneFileStoreMovedToTheAuditFileStillVerifies) {
   RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});

@@ -1061,7 +1061,9 @@ class SqliteStore final : public CaseStore {
       TRELLIS_RETURN_IF_ERROR(Exec(db.db, "BEGIN"));
       struct End {
         sqlite3* db;
-        ~End() { (void)Exec(db, "COMMIT"); }
+        ~End() {
+          if (!Exec(db, "COMMIT").ok()) (void)Exec(db, "ROLLBACK");  // never back to the pool in a transaction
+        }
       } end{db.db};
       {
         Stmt names(db, "SELECT name FROM main.sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
