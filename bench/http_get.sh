@@ -73,7 +73,8 @@ http {
 }
 CONF
 
-audit_counts() { sqlite3 -readonly "$DATA/trellis.db" "SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM audit_checkpoints)" | tr '|' ' '; }
+# The audit chain lives in the store's audit file (trellis-audit.db).
+audit_counts() { sqlite3 -readonly "$DATA/trellis-audit.db" "SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM audit_checkpoints)" | tr '|' ' '; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 run_wrk() {  # port label -> sets rps p50 p99 reqs non2xx serr

@@ -66,7 +66,7 @@ run_as "$LE" cross-2; C2=$rps
 run_as "$ADV" same-2; S2=$rps
 SAME=$(awk -v a="$S1" -v b="$S2" 'BEGIN { printf "%.0f", (a + b) / 2 }')
 CROSS=$(awk -v a="$C1" -v b="$C2" 'BEGIN { printf "%.0f", (a + b) / 2 }')
-DISCLOSURES=$(sqlite3 -readonly "$DATA/trellis.db" "SELECT count(*) FROM disclosures")
+DISCLOSURES=$(sqlite3 -readonly "$DATA/trellis-audit.db" "SELECT count(*) FROM disclosures")
 
 {
   echo "### 1b. GET one case through a cross-agency release"

@@ -178,7 +178,8 @@ Status App::Init(const InitOptions& o) {
   const bool sqlite = !storage::IsPostgresLocation(location);
   const std::string store_path =
       !sqlite ? "" : location.starts_with("sqlite:") ? location.substr(std::string_view("sqlite:").size()) : location;
-  if ((sqlite && fs::exists(store_path)) || fs::exists(key_path)) {
+  if ((sqlite && (fs::exists(store_path) || fs::exists(storage::SqliteAuditPath(store_path)))) ||
+      fs::exists(key_path)) {
     return Status(Code::kAlreadyExists, "a Trellis store already exists in " + o.data_dir);
   }
   auto store = storage::OpenStore(location, {.connections = 1, .create_if_missing = true});
@@ -317,6 +318,7 @@ Status App::Backup(const std::string& out_path, bool include_keys) {
     st = crypto::EncryptFile(BackupKey(impl_->keys->CurrentMaster()), impl_->keys->current_version(), tmp, out_path);
   }
   std::remove(tmp.c_str());
+  std::remove(storage::SqliteAuditPath(tmp).c_str());  // left only by a snapshot that failed
   if (st.ok()) {
     st = impl_->AuditEntry(CliOperator(), "backup.create", "ok", "", "", "", include_keys ? "with_keys" : "without_keys");
   }
@@ -349,21 +351,36 @@ Status Restore(const std::string& data_dir, const std::string& passphrase, const
   if (!key_id.ok()) return key_id.status();
   const crypto::Key32* master = (*ring)->Master(*key_id);
   if (!master) return Status(Code::kFailedPrecondition, "the key ring no longer holds the key of this backup");
-  const std::string store_path = data_dir + "/" + kStoreFile;
+  const std::string store_path = data_dir + "/" + kStoreFile, audit_path = storage::SqliteAuditPath(store_path);
   const std::string tmp = data_dir + "/.restore-" + NewRandomId(SystemRng(), "t") + ".db";
+  const std::string tmp_audit = storage::SqliteAuditPath(tmp);
   TRELLIS_RETURN_IF_ERROR(crypto::DecryptFile(BackupKey(*master), backup_path, tmp));
   Status st = Status::Ok();
   {
+    // Opening the backup (one file) migrates it and moves its audit tables into tmp_audit.
     auto check = storage::OpenSqliteStore(tmp);
     st = check.ok() ? (*check)->CheckIntegrity() : check.status();
   }
   if (st.ok() && fs::exists(store_path)) st = storage::MergeDataKeysInto(tmp, store_path);
   if (st.ok()) {
+    // The replaced store's audit file goes first (it must not survive: it would join two
+    // histories), then the store file is replaced, then the audit file. A crash in between
+    // leaves a store file without its audit file, which refuses to open until the restore is
+    // run again — never a store file with another history's audit trail.
     for (const char* suffix : {"-wal", "-shm"}) std::remove((store_path + suffix).c_str());
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((audit_path + suffix).c_str());
+    if (fs::exists(audit_path)) st = Status::Internal("cannot remove the audit file of the replaced store");
+  }
+  if (st.ok()) {
     if (std::rename(tmp.c_str(), store_path.c_str()) != 0) st = Status::Internal("cannot replace the store");
     ::chmod(store_path.c_str(), 0600);
   }
-  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((tmp + suffix).c_str());
+  if (st.ok() && std::rename(tmp_audit.c_str(), audit_path.c_str()) != 0) {
+    st = Status::Internal("cannot install the audit file");
+  }
+  for (const std::string& f : {tmp, tmp_audit}) {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((f + suffix).c_str());
+  }
   return st;
 }
 

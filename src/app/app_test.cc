@@ -15,6 +15,8 @@
 
 #include "storage/store.h"
 
+#include "storage/store.h"
+
 namespace trellis::app {
 namespace {
 
@@ -78,7 +80,8 @@ TEST_F(AppTest, CreateReadSealsIdentifyingFields) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->record.fields.at("prs_FirstName"), "CanaryFirst");
   app_.reset();
-  std::string db = ReadAll(dir_ + "/trellis.db") + ReadAll(dir_ + "/trellis.db-wal");
+  std::string db = ReadAll(dir_ + "/trellis.db") + ReadAll(dir_ + "/trellis.db-wal") +
+                   ReadAll(dir_ + "/trellis-audit.db") + ReadAll(dir_ + "/trellis-audit.db-wal");
   EXPECT_EQ(db.find("CanaryFirst"), std::string::npos);
   EXPECT_NE(db.find("Feminine"), std::string::npos);  // statistical fields are not sealed
 }
@@ -232,6 +235,60 @@ TEST_F(AppTest, AuditChainVerifiesAndRecordsDecisions) {
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << v->reason;
   EXPECT_GT(v->entries, 5);
+}
+
+// A leftover audit file is never taken over by a new store.
+TEST(AppInitTest, RefusesALeftoverAuditFile) {
+  const std::string dir = ::testing::TempDir() + "/app_init_audit_" + std::to_string(::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir + "/trellis-audit.db") << "";
+  EXPECT_EQ(App::Init({dir}).code(), Code::kAlreadyExists);
+  EXPECT_FALSE(fs::exists(dir + "/trellis.db"));
+  fs::remove_all(dir);
+}
+
+// A store of the one-file layout (before the audit file) is moved on open and still verifies.
+TEST_F(AppTest, OneFileStoreMovedToTheAuditFileStillVerifies) {
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});
+  ASSERT_TRUE(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r").ok());
+  const int64_t entries = app_->VerifyAudit()->entries;
+  app_.reset();
+  const std::string store = dir_ + "/trellis.db", audit = dir_ + "/trellis-audit.db";
+  ASSERT_TRUE(fs::exists(audit));
+  ASSERT_TRUE(storage::FoldSqliteAuditFile(store).ok());  // the layout of older stores
+  ASSERT_FALSE(fs::exists(audit));
+  Reopen();
+  EXPECT_TRUE(fs::exists(audit));
+  auto v = app_->VerifyAudit();
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->ok) << v->reason;
+  EXPECT_EQ(v->entries, entries);
+  EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r")->record.fields.at("prs_FirstName"), "Ana");
+}
+
+// Backup (one file) and restore (two files): the audit chain of the backup comes back and
+// verifies; the replaced store's later entries do not survive beside it; no file is left over.
+TEST_F(AppTest, BackupRestoreRoundTripKeepsTheAuditChain) {
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});
+  const std::string backup = dir_ + "/../" + std::to_string(::getpid()) + "_chain_backup.trb";
+  ASSERT_TRUE(app_->Backup(backup, /*include_keys=*/true).ok());
+  const int64_t at_backup = app_->VerifyAudit()->entries;  // includes backup.create (after the snapshot)
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r").ok());
+  ASSERT_GT(app_->VerifyAudit()->entries, at_backup + 4);
+  app_.reset();
+  ASSERT_TRUE(Restore(dir_, "", backup).ok());
+  std::set<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir_)) files.insert(e.path().filename().string());
+  EXPECT_EQ(files, (std::set<std::string>{"keyring", "trellis.db", "trellis-audit.db"}));
+  Reopen();
+  auto v = app_->VerifyAudit();
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->ok) << v->reason;
+  // The snapshot's entries: all but backup.create, which is appended after it.
+  EXPECT_EQ(v->entries, at_backup - 1);
+  EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r")->record.fields.at("prs_FirstName"), "Ana");
+  std::remove(backup.c_str());
 }
 
 TEST_F(AppTest, RotationKeepsEveryRecordReadable) {

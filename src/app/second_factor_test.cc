@@ -230,7 +230,8 @@ TEST_F(SecondFactorTest, SecretSealedAtRestAndSurvivesKeyRotation) {
   Reopen();
   EXPECT_TRUE(app_->Login("advocate1", kPassword, "r", Code()).ok());
   app_.reset();
-  const std::string db = ReadAll(dir_ + "/trellis.db") + ReadAll(dir_ + "/trellis.db-wal");
+  const std::string db = ReadAll(dir_ + "/trellis.db") + ReadAll(dir_ + "/trellis.db-wal") +
+                         ReadAll(dir_ + "/trellis-audit.db") + ReadAll(dir_ + "/trellis-audit.db-wal");
   EXPECT_EQ(db.find(secret_), std::string::npos);
   EXPECT_EQ(db.find(b32), std::string::npos);
   for (const auto& c : recovery) {

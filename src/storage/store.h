@@ -13,6 +13,10 @@
 // database (RecordFailedLogin).
 //
 // Several processes may open one store at once (SQLite: one host; PostgreSQL: many hosts).
+//
+// SQLite keeps the audit tables and disclosures in a file of their own (OpenSqliteStore); a
+// transaction there is atomic per file only, so no caller writes those and other tables in one
+// Write() — except CopyStore, whose target is empty (a half-done copy is refused as non-empty).
 #pragma once
 
 #include <cstdint>
@@ -326,6 +330,8 @@ class CaseStore {
   // calls `build` with it, and stores the rows and checkpoint it returns.
   // `also`, when set, runs in the same transaction after the rows are written (rows that must
   // commit with their audit entries, e.g. disclosures); its failure rolls everything back.
+  // `also` may write disclosures only: on SQLite the audit tables and disclosures are in their
+  // own file, and a transaction over both files would be atomic per file only.
   using AuditBuilder = std::function<std::pair<std::vector<AuditRow>, AuditCheckpointRow>(const AuditRow& last)>;
   virtual Status AppendAudit(const AuditBuilder& build, const std::function<Status(Txn&)>& also = nullptr) = 0;
   virtual Result<AuditRow> LastAudit() = 0;  // seq 0 when empty
@@ -351,8 +357,19 @@ struct SqliteOptions {
   bool create_if_missing = false;
 };
 
-// Opens (and migrates) the SQLite store at `path`.
+// Opens (and migrates) the SQLite store at `path`. Its audit chain, checkpoints and
+// disclosures live in a second file beside it, SqliteAuditPath(path), attached to every
+// connection; opening moves them there from a file that still holds them (the one-file layout
+// of older stores and of backups). Opening fails (kDataLoss) when the audit file is missing
+// although the store file no longer holds the audit tables, or holds other audit rows than a
+// store file that still does.
 Result<std::unique_ptr<CaseStore>> OpenSqliteStore(const std::string& path, const SqliteOptions& options = {});
+// The audit file of the SQLite store at `store_path`: "/d/trellis.db" -> "/d/trellis-audit.db";
+// "-audit.db" appended when the path does not end in ".db".
+std::string SqliteAuditPath(const std::string& store_path);
+// Makes the SQLite file at `path` self-contained (the backup format: one file, every table):
+// copies the audit tables of SqliteAuditPath(path) into it, then removes that file.
+Status FoldSqliteAuditFile(const std::string& path);
 
 struct PostgresOptions {
   int connections = 8;  // pool size; callers beyond it wait for a free connection

@@ -709,10 +709,15 @@ class PgStore final : public CaseStore {
   // data keys and encrypts the file) works the same on both backends.
   Status SnapshotTo(const std::string& path) override {
     ::unlink(path.c_str());
-    auto copy = OpenSqliteStore(path, {.reader_connections = 1, .create_if_missing = true});
-    if (!copy.ok()) return copy.status();
-    auto counts = CopyStore(*this, **copy);
-    return counts.status();
+    ::unlink(SqliteAuditPath(path).c_str());
+    {
+      auto copy = OpenSqliteStore(path, {.reader_connections = 1, .create_if_missing = true});
+      if (!copy.ok()) return copy.status();
+      auto counts = CopyStore(*this, **copy);
+      if (!counts.ok()) return counts.status();
+    }
+    // A SQLite store keeps its audit tables in a second file; a snapshot is one file.
+    return FoldSqliteAuditFile(path);
   }
 
   Status CheckIntegrity() override {

@@ -1,9 +1,20 @@
 // SQLite backend of CaseStore: WAL journal, synchronous=FULL (an acknowledged write survives
 // power loss), secure_delete, prepared statements only, schema migrations with a version table.
+//
+// Two files: the store (`trellis.db`) and its audit file (`trellis-audit.db`, SqliteAuditPath),
+// ATTACHed to every connection as schema `audit`. The audit file holds the audit chain, its
+// checkpoints and the accounting of disclosures: the audit group commit (one per batch of
+// requests) then never changes the store file, so the readers keep their page cache of it
+// (SQLite drops a connection's whole cache of a file when another connection changed it).
+// A transaction writes to one of the two files, never both: in WAL mode a transaction across
+// files is atomic per file only.
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -19,6 +30,9 @@ namespace {
 using domain::RecordKind;
 
 // Each entry upgrades the schema by one version; never edit a released step, add one.
+// Steps 1 and 2 create the audit tables in the main file; every open then moves them into the
+// audit file (SqliteStore::MoveAuditTables). A later step that changes an audit table names
+// it `audit.`.
 const char* const kMigrations[] = {
     // 1: the initial schema
     R"sql(
@@ -187,6 +201,9 @@ Status Exec(sqlite3* db, const char* sql) {
   return Status::Ok();
 }
 
+// The tables kept in the audit file (schema `audit`), in the order they are moved.
+const char* const kAuditTables[] = {"audit_log", "audit_checkpoints", "disclosures"};
+
 Result<sqlite3*> OpenConnection(const std::string& path, bool create) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -200,6 +217,131 @@ Result<sqlite3*> OpenConnection(const std::string& path, bool create) {
                    "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8000;");
   if (!st.ok()) {
     sqlite3_close(db);
+    return st;
+  }
+  return db;
+}
+
+// An integer from the first column of the first row of `sql` (0 when no row).
+Result<int64_t> QueryInt(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    return Status::Internal(std::string("query: ") + sqlite3_errmsg(db));
+  }
+  const int rc = sqlite3_step(st);
+  const int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Status::Internal(std::string("query: ") + sqlite3_errmsg(db));
+  return v;
+}
+
+Result<bool> HasTable(sqlite3* db, const std::string& schema, const std::string& table) {
+  auto n = QueryInt(db, "SELECT count(*) FROM " + schema + ".sqlite_master WHERE type='table' AND name='" + table + "'");
+  if (!n.ok()) return n.status();
+  return *n > 0;
+}
+
+// Creates table `table` and its indexes in schema `to` with the DDL schema `from` has (unless
+// there already), then copies every row from `from` into it (rows already there are kept).
+Status CopyTable(sqlite3* db, const std::string& from, const std::string& to, const std::string& table) {
+  sqlite3_stmt* st = nullptr;
+  const std::string q = "SELECT name, sql FROM " + from + ".sqlite_master WHERE tbl_name=? AND sql IS NOT NULL"
+                        " ORDER BY type='index', name";
+  if (sqlite3_prepare_v2(db, q.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    return Status::Internal(std::string("copy table: ") + sqlite3_errmsg(db));
+  }
+  sqlite3_bind_text(st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+  std::vector<std::string> ddl;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    // SQLite stores "CREATE TABLE name(...)" / "CREATE [UNIQUE] INDEX name ON ...": the first
+    // occurrence of the name is the object's own, which gets the target schema.
+    const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    std::string sql = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+    const size_t at = sql.find(name);
+    if (at == std::string::npos) continue;
+    sql.insert(at, "IF NOT EXISTS " + to + ".");
+    ddl.push_back(std::move(sql));
+  }
+  sqlite3_finalize(st);
+  if (ddl.empty()) return Status::Internal("copy table: no table " + from + "." + table);
+  for (const std::string& sql : ddl) TRELLIS_RETURN_IF_ERROR(Exec(db, sql.c_str()));
+  const std::string copy = "INSERT OR IGNORE INTO " + to + "." + table + " SELECT * FROM " + from + "." + table;
+  return Exec(db, copy.c_str());
+}
+
+// True when schemas `a` and `b` hold the same rows in table `table` (compared by rowid and
+// every column, one pass, no sort).
+Result<bool> SameRows(sqlite3* db, const std::string& a, const std::string& b, const std::string& table) {
+  sqlite3_stmt* st = nullptr;
+  const std::string q = "SELECT name FROM pragma_table_info(?, ?)";
+  if (sqlite3_prepare_v2(db, q.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    return Status::Internal(std::string("compare: ") + sqlite3_errmsg(db));
+  }
+  sqlite3_bind_text(st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, a.c_str(), -1, SQLITE_TRANSIENT);
+  std::string on = "x.rowid = y.rowid";
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    const std::string col = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    on += " AND x.\"" + col + "\" IS y.\"" + col + "\"";
+  }
+  sqlite3_finalize(st);
+  auto n = QueryInt(db, "SELECT (SELECT count(*) FROM " + a + "." + table + ") = (SELECT count(*) FROM " + b + "." +
+                            table + ") AND (SELECT count(*) FROM " + a + "." + table + ") = (SELECT count(*) FROM " +
+                            a + "." + table + " x JOIN " + b + "." + table + " y ON " + on + ")");
+  if (!n.ok()) return n.status();
+  return *n == 1;
+}
+
+// Attaches the audit file at `audit_path` as schema `audit` (journal mode, synchronous and
+// secure_delete are per schema). The file must exist: ATTACH creates a file only for a
+// connection opened with SQLITE_OPEN_CREATE, and only the writer may create it (0600,
+// EnsureAuditFile).
+Status AttachAudit(sqlite3* db, const std::string& audit_path) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "ATTACH DATABASE ? AS audit", -1, &st, nullptr) != SQLITE_OK) {
+    return Status::Internal(std::string("attach: ") + sqlite3_errmsg(db));
+  }
+  sqlite3_bind_text(st, 1, audit_path.c_str(), -1, SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE) return Status(Code::kFailedPrecondition, "cannot open the audit file at " + audit_path);
+  return Exec(db, "PRAGMA audit.journal_mode=WAL; PRAGMA audit.synchronous=FULL; PRAGMA audit.secure_delete=ON;");
+}
+
+// Creates the audit file (empty, 0600: an empty file is an empty SQLite database) when it is
+// missing, for a store that is new (no `meta` table yet) or still holds its audit tables in the
+// main file (an older layout, a restored backup: MoveAuditTables moves them next). A store whose
+// main file no longer holds them and whose audit file is missing has lost its audit trail:
+// opening it fails rather than start an empty chain that would hide the loss.
+Status EnsureAuditFile(sqlite3* db, const std::string& audit_path) {
+  if (::access(audit_path.c_str(), F_OK) == 0) return Status::Ok();
+  auto has_meta = HasTable(db, "main", "meta");
+  if (!has_meta.ok()) return has_meta.status();
+  auto has_log = HasTable(db, "main", "audit_log");
+  if (!has_log.ok()) return has_log.status();
+  if (*has_meta && !*has_log) {
+    return Status::DataLoss("the audit file " + audit_path +
+                            " is missing (put it back from where it was moved, or run `trellis restore` again if"
+                            " a restore was interrupted)");
+  }
+  const int fd = ::open(audit_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno != EEXIST) {
+    return Status(Code::kFailedPrecondition, "cannot create the audit file at " + audit_path);
+  }
+  if (fd >= 0) ::close(fd);
+  return Status::Ok();
+}
+
+// A connection of the store: its main file with the audit file attached. Only the writer
+// (`writer`) creates the audit file.
+Result<sqlite3*> OpenStoreConnection(const std::string& path, bool create, bool writer) {
+  auto db = OpenConnection(path, create);
+  if (!db.ok()) return db.status();
+  const std::string audit_path = SqliteAuditPath(path);
+  Status st = writer ? EnsureAuditFile(*db, audit_path) : Status::Ok();
+  if (st.ok()) st = AttachAudit(*db, audit_path);
+  if (!st.ok()) {
+    sqlite3_close(*db);
     return st;
   }
   return db;
@@ -449,7 +591,7 @@ class SqliteTxn final : public Txn {
     return Changed();
   }
   Status InsertDisclosure(const DisclosureRow& d) override {
-    Stmt s(c_, "INSERT INTO disclosures(survivor_id, record_id, at, actor_user_id, actor_agency_id, action,"
+    Stmt s(c_, "INSERT INTO audit.disclosures(survivor_id, record_id, at, actor_user_id, actor_agency_id, action,"
                 " categories, basis, grant_ids, request_id) VALUES(?,?,?,?,?,?,?,?,?,?)");
     return s.Bind(1, d.survivor_id).Bind(2, d.record_id).Bind(3, d.at).Bind(4, d.actor_user_id)
         .Bind(5, d.actor_agency_id).Bind(6, d.action).Bind(7, d.categories).Bind(8, d.basis).Bind(9, d.grant_ids)
@@ -535,6 +677,52 @@ class SqliteStore final : public CaseStore {
         return st;
       }
       TRELLIS_RETURN_IF_ERROR(Exec(writer_->db, "COMMIT"));
+    }
+    return Status::Ok();
+  }
+
+  // Moves the audit tables from the main file into the audit file where the main file still
+  // holds them (a store of the one-file layout, a restored backup, a new store after its
+  // migrations). Two transactions that each write one file: copy into the audit file, then
+  // drop from the main file. After a crash between them the next open copies again (rows
+  // already there are kept) and drops. The audit file must then hold exactly the main file's
+  // rows: anything else means it belongs to another history, and the open fails.
+  Status MoveAuditTables() {
+    std::lock_guard lock(write_mu_);
+    sqlite3* db = writer_->db;
+    bool any = false;
+    for (const char* t : kAuditTables) {
+      auto has = HasTable(db, "main", t);
+      if (!has.ok()) return has.status();
+      any = any || *has;
+    }
+    if (!any) return Status::Ok();
+    for (const bool drop : {false, true}) {
+      TRELLIS_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+      Status st = Status::Ok();
+      for (const char* t : kAuditTables) {
+        auto has = HasTable(db, "main", t);
+        if (!has.ok()) st = has.status();
+        if (!st.ok()) break;
+        if (!*has) continue;
+        if (drop) {
+          st = Exec(db, (std::string("DROP TABLE main.") + t).c_str());
+          continue;
+        }
+        st = CopyTable(db, "main", "audit", t);
+        if (!st.ok()) break;
+        auto same = SameRows(db, "main", "audit", t);
+        if (!same.ok()) st = same.status();
+        else if (!*same) {
+          st = Status::DataLoss(std::string("the audit file ") + SqliteAuditPath(path_) + " holds other rows of " + t +
+                                " than the store: it belongs to another store or history");
+        }
+      }
+      if (!st.ok()) {
+        (void)Exec(db, "ROLLBACK");
+        return st;
+      }
+      TRELLIS_RETURN_IF_ERROR(Exec(db, "COMMIT"));
     }
     return Status::Ok();
   }
@@ -781,7 +969,7 @@ class SqliteStore final : public CaseStore {
   Result<std::vector<DisclosureRow>> ListDisclosures(const std::string& survivor_id) override {
     return WithReader<std::vector<DisclosureRow>>([&](Conn& db) -> Result<std::vector<DisclosureRow>> {
       Stmt s(db, "SELECT seq, survivor_id, record_id, at, actor_user_id, actor_agency_id, action, categories, basis,"
-                 " grant_ids, request_id FROM disclosures WHERE survivor_id=? ORDER BY seq");
+                 " grant_ids, request_id FROM audit.disclosures WHERE survivor_id=? ORDER BY seq");
       s.Bind(1, survivor_id);
       std::vector<DisclosureRow> out;
       while (s.Step() == SQLITE_ROW) {
@@ -812,20 +1000,24 @@ class SqliteStore final : public CaseStore {
     });
   }
 
+  // Writes the audit file only: `also` must write nothing but rows of the audit file
+  // (disclosures), or the transaction would span two files (atomic per file only).
+  // BEGIN IMMEDIATE also takes the main file's write lock, but a transaction that changes
+  // nothing there leaves it (and the readers' cache of it) untouched.
   Status AppendAudit(const AuditBuilder& build, const std::function<Status(Txn&)>& also) override {
     return Write([&](Txn& txn) -> Status {
       AuditRow last{0, "", ""};
       {
-        Stmt h(*writer_, "SELECT seq, entry, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+        Stmt h(*writer_, "SELECT seq, entry, chain_hash FROM audit.audit_log ORDER BY seq DESC LIMIT 1");
         if (h.Step() == SQLITE_ROW) last = {h.Int(0), h.Text(1), h.Text(2)};
       }
       auto [rows, cp] = build(last);
-      Stmt s(*writer_, "INSERT INTO audit_log(seq, entry, chain_hash) VALUES(?,?,?)");
+      Stmt s(*writer_, "INSERT INTO audit.audit_log(seq, entry, chain_hash) VALUES(?,?,?)");
       for (const AuditRow& r : rows) {
         TRELLIS_RETURN_IF_ERROR(s.Bind(1, r.seq).BindBlob(2, r.encoded).BindBlob(3, r.chain_hash).Done("audit"));
         s.Reset();
       }
-      Stmt c(*writer_, "INSERT INTO audit_checkpoints(seq, chain_hash, signature, signed_at) VALUES(?,?,?,?)");
+      Stmt c(*writer_, "INSERT INTO audit.audit_checkpoints(seq, chain_hash, signature, signed_at) VALUES(?,?,?,?)");
       TRELLIS_RETURN_IF_ERROR(c.Bind(1, cp.seq).BindBlob(2, cp.chain_hash).BindBlob(3, cp.signature)
                                   .Bind(4, cp.signed_at).Done("audit checkpoint"));
       return also ? also(txn) : Status::Ok();
@@ -833,14 +1025,14 @@ class SqliteStore final : public CaseStore {
   }
   Result<AuditRow> LastAudit() override {
     return WithReader<AuditRow>([&](Conn& db) -> Result<AuditRow> {
-      Stmt s(db, "SELECT seq, entry, chain_hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+      Stmt s(db, "SELECT seq, entry, chain_hash FROM audit.audit_log ORDER BY seq DESC LIMIT 1");
       if (s.Step() != SQLITE_ROW) return AuditRow{0, "", ""};
       return AuditRow{s.Int(0), s.Text(1), s.Text(2)};
     });
   }
   Status ForEachAudit(int64_t from_seq, const std::function<bool(const AuditRow&)>& fn) override {
     auto r = WithReader<int>([&](Conn& db) -> Result<int> {
-      Stmt s(db, "SELECT seq, entry, chain_hash FROM audit_log WHERE seq >= ? ORDER BY seq");
+      Stmt s(db, "SELECT seq, entry, chain_hash FROM audit.audit_log WHERE seq >= ? ORDER BY seq");
       s.Bind(1, from_seq);
       while (s.Step() == SQLITE_ROW) {
         if (!fn(AuditRow{s.Int(0), s.Text(1), s.Text(2)})) break;
@@ -852,7 +1044,7 @@ class SqliteStore final : public CaseStore {
   Result<std::vector<AuditCheckpointRow>> ListCheckpoints() override {
     return WithReader<std::vector<AuditCheckpointRow>>(
         [&](Conn& db) -> Result<std::vector<AuditCheckpointRow>> {
-          Stmt s(db, "SELECT seq, chain_hash, signature, signed_at FROM audit_checkpoints ORDER BY seq");
+          Stmt s(db, "SELECT seq, chain_hash, signature, signed_at FROM audit.audit_checkpoints ORDER BY seq");
           std::vector<AuditCheckpointRow> out;
           while (s.Step() == SQLITE_ROW) out.push_back({s.Int(0), s.Text(1), s.Text(2), s.Int(3)});
           return out;
@@ -861,7 +1053,7 @@ class SqliteStore final : public CaseStore {
 
   Result<std::vector<AuditRow>> ListAuditBefore(int64_t before_seq, int limit) override {
     return WithReader<std::vector<AuditRow>>([&](Conn& db) -> Result<std::vector<AuditRow>> {
-      Stmt s(db, "SELECT seq, entry, chain_hash FROM audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?");
+      Stmt s(db, "SELECT seq, entry, chain_hash FROM audit.audit_log WHERE seq < ? ORDER BY seq DESC LIMIT ?");
       s.Bind(1, before_seq > 0 ? before_seq : INT64_MAX).Bind(2, static_cast<int64_t>(limit));
       std::vector<AuditRow> out;
       while (s.Step() == SQLITE_ROW) out.push_back({s.Int(0), s.Text(1), s.Text(2)});
@@ -869,17 +1061,38 @@ class SqliteStore final : public CaseStore {
     });
   }
 
+  // One file holding every table (the backup format): the main file is copied first, then the
+  // audit file (so the audit copy covers every data commit of the main copy: a change's audit
+  // entries are appended after it commits), and the audit copy is folded into the main copy.
   Status SnapshotTo(const std::string& path) override {
+    const std::string audit_copy = SqliteAuditPath(path);
     ::unlink(path.c_str());
-    std::lock_guard lock(write_mu_);
-    Stmt s(*writer_, "VACUUM INTO ?");
-    return s.Bind(1, path).Done("snapshot");
+    ::unlink(audit_copy.c_str());
+    {
+      std::lock_guard lock(write_mu_);
+      {
+        Stmt s(*writer_, "VACUUM INTO ?");
+        TRELLIS_RETURN_IF_ERROR(s.Bind(1, path).Done("snapshot"));
+      }
+      Stmt a(*writer_, "VACUUM audit INTO ?");
+      TRELLIS_RETURN_IF_ERROR(a.Bind(1, audit_copy).Done("snapshot of the audit file"));
+    }
+    return FoldSqliteAuditFile(path);
   }
   Status ExportTables(const std::function<Status(const TableRow&)>& fn) override {
     auto r = WithReader<int>([&](Conn& db) -> Result<int> {
+      // One read transaction: one snapshot of each file, the main file's taken first.
+      TRELLIS_RETURN_IF_ERROR(Exec(db.db, "BEGIN"));
+      struct End {
+        sqlite3* db;
+        ~End() {
+          if (!Exec(db, "COMMIT").ok()) (void)Exec(db, "ROLLBACK");  // never back to the pool in a transaction
+        }
+      } end{db.db};
       {
-        Stmt names(db, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
-                       " AND name <> 'schema_version'");
+        Stmt names(db, "SELECT name FROM main.sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+                       " AND name <> 'schema_version' UNION ALL"
+                       " SELECT name FROM audit.sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'");
         while (names.Step() == SQLITE_ROW) {
           const std::string name = names.Text(0);
           bool known = false;
@@ -987,7 +1200,7 @@ class SqliteStore final : public CaseStore {
       }
     }
     if (!conn) {
-      auto opened = OpenConnection(path_, false);
+      auto opened = OpenStoreConnection(path_, false, /*writer=*/false);
       if (!opened.ok()) return opened.status();
       conn = std::make_unique<Conn>(*opened);
     }
@@ -1017,11 +1230,51 @@ Result<std::unique_ptr<CaseStore>> OpenSqliteStore(const std::string& path, cons
   if (!options.create_if_missing && ::access(path.c_str(), F_OK) != 0) {
     return Status(Code::kFailedPrecondition, "no store at " + path + " (run `trellis init`)");
   }
-  auto db = OpenConnection(path, options.create_if_missing);
+  auto db = OpenStoreConnection(path, options.create_if_missing, /*writer=*/true);
   if (!db.ok()) return db.status();
   auto store = std::make_unique<SqliteStore>(path, *db, options.reader_connections);
   TRELLIS_RETURN_IF_ERROR(store->Migrate());
+  TRELLIS_RETURN_IF_ERROR(store->MoveAuditTables());
   return std::unique_ptr<CaseStore>(std::move(store));
+}
+
+std::string SqliteAuditPath(const std::string& store_path) {
+  constexpr std::string_view kExt = ".db";
+  if (store_path.size() > kExt.size() && store_path.ends_with(kExt)) {
+    return store_path.substr(0, store_path.size() - kExt.size()) + "-audit.db";
+  }
+  return store_path + "-audit.db";
+}
+
+Status FoldSqliteAuditFile(const std::string& path) {
+  const std::string audit_path = SqliteAuditPath(path);
+  Status st;
+  {
+    auto db = OpenConnection(path, false);
+    if (!db.ok()) return db.status();
+    Conn conn(*db);
+    st = Exec(*db, "PRAGMA journal_mode=DELETE");
+    if (st.ok()) {
+      Stmt attach(conn, "ATTACH DATABASE ? AS folded");
+      st = attach.Bind(1, audit_path).Done("attach");
+    }
+    if (st.ok()) st = Exec(*db, "BEGIN IMMEDIATE");
+    for (const char* t : kAuditTables) {
+      if (!st.ok()) break;
+      auto has = HasTable(*db, "folded", t);
+      if (!has.ok()) st = has.status();
+      else if (*has) st = CopyTable(*db, "folded", "main", t);
+    }
+    if (st.ok()) {
+      st = Exec(*db, "COMMIT");
+    } else {
+      (void)Exec(*db, "ROLLBACK");
+    }
+  }
+  if (st.ok()) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((audit_path + suffix).c_str());
+  }
+  return st;
 }
 
 Status StripDataKeysFromSnapshot(const std::string& snapshot_path) {

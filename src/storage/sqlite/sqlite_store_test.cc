@@ -1,0 +1,249 @@
+// The SQLite store's two files: the store file and the audit file beside it (audit chain,
+// checkpoints, disclosures), how older one-file stores are moved, and the property the split
+// exists for: an audit commit leaves the store file — and so the readers' cache of it — alone.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "storage/store.h"
+
+namespace trellis::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Runs `sql` on the file at `path` without attaching anything; the first column of each row.
+std::vector<std::string> Query(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::vector<std::string> out;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK) << path;
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  while (st && sqlite3_step(st) == SQLITE_ROW) {
+    const unsigned char* t = sqlite3_column_text(st, 0);
+    out.emplace_back(t ? reinterpret_cast<const char*>(t) : "");
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+std::set<std::string> TableNames(const std::string& path) {
+  auto v = Query(path, "SELECT name FROM sqlite_master WHERE type='table'");
+  return {v.begin(), v.end()};
+}
+
+class SqliteAuditFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/sqlite_audit_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = dir_ + "/trellis.db";
+    audit_path_ = dir_ + "/trellis-audit.db";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<CaseStore> Open(bool create = false) {
+    auto s = OpenSqliteStore(path_, {.reader_connections = 2, .create_if_missing = create});
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+  // Appends `n` entries (seq continues the log) with one checkpoint and one disclosure row.
+  static void Append(CaseStore& s, int n) {
+    ASSERT_TRUE(s.AppendAudit(
+                     [&](const AuditRow& last) {
+                       std::vector<AuditRow> rows;
+                       for (int i = 1; i <= n; ++i) {
+                         rows.push_back({last.seq + i, "e" + std::to_string(last.seq + i),
+                                         "h" + std::to_string(last.seq + i)});
+                       }
+                       return std::make_pair(
+                           rows, AuditCheckpointRow{rows.back().seq, rows.back().chain_hash, "sig", 1});
+                     },
+                     [](Txn& t) {
+                       return t.InsertDisclosure(
+                           {0, "s_1", "c_1", 1, "u_1", "a_2", "read", "identity", "release", "g_1", "r"});
+                     })
+                    .ok());
+  }
+  static int64_t Count(CaseStore& s) {
+    int64_t n = 0;
+    EXPECT_TRUE(s.ForEachAudit(1, [&](const AuditRow&) { return ++n, true; }).ok());
+    return n;
+  }
+
+  std::string dir_, path_, audit_path_;
+};
+
+TEST_F(SqliteAuditFileTest, AuditFileNamedAfterTheStore) {
+  EXPECT_EQ(SqliteAuditPath("/d/trellis.db"), "/d/trellis-audit.db");
+  EXPECT_EQ(SqliteAuditPath("/d/other.db"), "/d/other-audit.db");
+  EXPECT_EQ(SqliteAuditPath("/d/store"), "/d/store-audit.db");
+  EXPECT_EQ(SqliteAuditPath("/d/store.sqlite"), "/d/store.sqlite-audit.db");
+}
+
+TEST_F(SqliteAuditFileTest, AuditTablesLiveInTheAuditFileOnly) {
+  {
+    auto s = Open(/*create=*/true);
+    ASSERT_TRUE(s);
+    Append(*s, 3);
+    EXPECT_EQ(Count(*s), 3);
+    EXPECT_EQ(s->ListDisclosures("s_1")->size(), 1u);
+    EXPECT_TRUE(s->CheckIntegrity().ok());
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat(audit_path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const auto main_tables = TableNames(path_);
+  for (const char* t : {"audit_log", "audit_checkpoints", "disclosures"}) {
+    EXPECT_EQ(main_tables.count(t), 0u) << t;
+  }
+  EXPECT_EQ(main_tables.count("records"), 1u);
+  EXPECT_EQ(TableNames(audit_path_),
+            (std::set<std::string>{"audit_log", "audit_checkpoints", "disclosures"}));
+  EXPECT_EQ(Query(audit_path_, "SELECT count(*) FROM audit_log"), std::vector<std::string>{"3"});
+  EXPECT_EQ(Query(audit_path_, "SELECT name FROM sqlite_master WHERE type='index'"),
+            std::vector<std::string>{"disclosures_survivor"});
+}
+
+// The property the audit file exists for: a reader's page cache of the store file stays valid
+// across audit group commits (SQLite drops it when another connection changed that file, which
+// PRAGMA data_version reports).
+TEST_F(SqliteAuditFileTest, AuditCommitLeavesTheStoreFileUnchanged) {
+  auto s = Open(/*create=*/true);
+  ASSERT_TRUE(s);
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  auto data_version = [&] {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(reader, "PRAGMA main.data_version", -1, &st, nullptr);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
+    const int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+  };
+  auto wal_size = [&] {
+    std::error_code ec;
+    auto n = fs::file_size(path_ + "-wal", ec);
+    return ec ? uintmax_t{0} : n;
+  };
+  const int64_t v0 = data_version();
+  const uintmax_t wal0 = wal_size();
+  for (int i = 0; i < 20; ++i) Append(*s, 2);
+  EXPECT_EQ(data_version(), v0);
+  EXPECT_EQ(wal_size(), wal0);
+  EXPECT_EQ(Count(*s), 40);
+  // A data write does change it (so the check above can fail).
+  ASSERT_TRUE(s->Write([](Txn& t) {
+                 return t.PutAgency({"a_1", "One", domain::AgencyKind::kNgoServiceProvider}, 1);
+               }).ok());
+  EXPECT_NE(data_version(), v0);
+  sqlite3_close(reader);
+}
+
+// A store of the one-file layout (every store before the audit file, and every backup) is
+// moved on open; a move cut short by a crash is finished by the next open.
+TEST_F(SqliteAuditFileTest, OneFileStoreIsMovedOnOpen) {
+  {
+    auto s = Open(/*create=*/true);
+    ASSERT_TRUE(s);
+    Append(*s, 5);
+  }
+  ASSERT_TRUE(FoldSqliteAuditFile(path_).ok());  // the one-file layout
+  ASSERT_FALSE(fs::exists(audit_path_));
+  EXPECT_EQ(Query(path_, "SELECT count(*) FROM audit_log"), std::vector<std::string>{"5"});
+  {
+    auto s = Open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(Count(*s), 5);
+    EXPECT_EQ(s->ListDisclosures("s_1")->size(), 1u);
+    Append(*s, 1);
+    EXPECT_EQ(s->LastAudit()->seq, 6);
+  }
+  EXPECT_EQ(TableNames(path_).count("audit_log"), 0u);
+  EXPECT_EQ(Query(audit_path_, "SELECT count(*) FROM audit_log"), std::vector<std::string>{"6"});
+
+  // A crash after the copy, before the drop: both files hold the same rows.
+  ASSERT_TRUE(fs::copy_file(audit_path_, dir_ + "/copy.db"));
+  ASSERT_TRUE(FoldSqliteAuditFile(path_).ok());
+  fs::rename(dir_ + "/copy.db", audit_path_);
+  {
+    auto s = Open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(Count(*s), 6);
+    EXPECT_EQ(s->ListDisclosures("s_1")->size(), 2u);
+  }
+  EXPECT_EQ(TableNames(path_).count("disclosures"), 0u);
+}
+
+// The audit file is never silently replaced nor mixed with another history.
+TEST_F(SqliteAuditFileTest, MissingOrForeignAuditFileRefusesToOpen) {
+  {
+    auto s = Open(/*create=*/true);
+    ASSERT_TRUE(s);
+    Append(*s, 2);
+  }
+  fs::rename(audit_path_, dir_ + "/moved.db");
+  auto missing = OpenSqliteStore(path_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Code::kDataLoss);
+  EXPECT_FALSE(fs::exists(audit_path_));  // not created empty
+
+  // The store file of the one-file layout beside an audit file of another history.
+  fs::rename(dir_ + "/moved.db", audit_path_);
+  ASSERT_TRUE(fs::copy_file(audit_path_, dir_ + "/other.db"));
+  ASSERT_TRUE(FoldSqliteAuditFile(path_).ok());
+  fs::rename(dir_ + "/other.db", audit_path_);
+  Query(audit_path_, "UPDATE audit_log SET entry='forged' WHERE seq=2");
+  auto foreign = OpenSqliteStore(path_);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.status().code(), Code::kDataLoss);
+  // The store file still holds its own rows (nothing was dropped).
+  EXPECT_EQ(Query(path_, "SELECT entry FROM audit_log WHERE seq=2"), std::vector<std::string>{"e2"});
+}
+
+// integrity_check covers the attached audit file.
+TEST_F(SqliteAuditFileTest, IntegrityCheckCoversTheAuditFile) {
+  {
+    auto s = Open(/*create=*/true);
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 30; ++i) Append(*s, 20);
+    EXPECT_TRUE(s->CheckIntegrity().ok());
+  }
+  ASSERT_FALSE(fs::exists(audit_path_ + "-wal"));  // checkpointed at close
+  const auto size = fs::file_size(audit_path_);
+  ASSERT_GT(size, 3 * 4096u);
+  {
+    std::fstream f(audit_path_, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(size / 4096 / 2 * 4096));  // a b-tree page, from its header on
+    const std::string junk(2048, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto s = OpenSqliteStore(path_);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_FALSE((*s)->CheckIntegrity().ok());
+}
+
+// A snapshot (backup) is one file with every table; opening it moves the audit tables out.
+TEST_F(SqliteAuditFileTest, SnapshotIsOneFile) {
+  auto s = Open(/*create=*/true);
+  ASSERT_TRUE(s);
+  Append(*s, 4);
+  const std::string snap = dir_ + "/snap.db";
+  ASSERT_TRUE(s->SnapshotTo(snap).ok());
+  EXPECT_FALSE(fs::exists(SqliteAuditPath(snap)));
+  EXPECT_EQ(Query(snap, "SELECT count(*) FROM audit_log"), std::vector<std::string>{"4"});
+  EXPECT_EQ(Query(snap, "SELECT count(*) FROM disclosures"), std::vector<std::string>{"1"});
+  EXPECT_EQ(Query(snap, "SELECT count(*) FROM sqlite_master WHERE name='disclosures_survivor'"),
+            std::vector<std::string>{"1"});
+}
+
+}  // namespace
+}  // namespace trellis::storage
