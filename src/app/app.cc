@@ -217,8 +217,7 @@ Result<std::unique_ptr<App>> App::Open(const OpenOptions& o) {
     return Status(Code::kFailedPrecondition, "the key ring does not belong to this store");
   }
   impl->sink = std::make_unique<StoreAuditSink>(*impl->store);
-  impl->log = std::make_unique<audit::Log>(*impl->sink, impl->keys->audit_signer(), *impl->clock,
-                                           audit::LogOptions{.gather = std::chrono::microseconds(o.audit_gather_us)});
+  impl->log = std::make_unique<audit::Log>(*impl->sink, impl->keys->audit_signer(), *impl->clock);
   return std::unique_ptr<App>(new App(std::move(impl)));
 }
 

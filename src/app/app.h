@@ -150,7 +150,6 @@ struct OpenOptions {
   Clock* clock = nullptr;  // default: the system clock
   int reader_connections = 8;
   std::string rules_dir;  // relief rule files; empty: ResolveRulesDir's default
-  int audit_gather_us = 0;  // audit::LogOptions::gather
 };
 
 struct ImportReport {

@@ -124,8 +124,7 @@ VerifyReport Verify(const std::function<bool(StoredEntry*)>& next_row, const std
   return rep;
 }
 
-Log::Log(Sink& sink, const crypto::SigningKey& signer, Clock& clock, LogOptions options)
-    : sink_(sink), signer_(signer), clock_(clock), options_(options) {
+Log::Log(Sink& sink, const crypto::SigningKey& signer, Clock& clock) : sink_(sink), signer_(signer), clock_(clock) {
   worker_ = std::thread([this] { Run(); });
 }
 
@@ -142,9 +141,7 @@ void Log::AppendThen(Entry e, Done durable, std::any attachment) {
   bool wake;
   {
     std::lock_guard lock(mu_);
-    // Otherwise the writer is awake already or will find the queue non-empty; a writer
-    // gathering a batch is woken early once the batch is large enough.
-    wake = queue_.empty() || queue_.size() + 1 == options_.gather_until;
+    wake = queue_.empty();  // otherwise the writer is awake already or will find the queue non-empty
     queue_.push_back(Pending{std::move(e), std::move(durable), std::move(attachment)});
   }
   if (wake) cv_.notify_one();
@@ -170,15 +167,11 @@ void Log::Run() {
   while (true) {
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty() && stopping_) return;
-    if (options_.gather.count() > 0 && last_batch_size_ > 1 && !stopping_ && queue_.size() < options_.gather_until) {
-      cv_.wait_for(lock, options_.gather, [&] { return stopping_ || queue_.size() >= options_.gather_until; });
-    }
     std::vector<Pending> batch;
     while (!queue_.empty() && batch.size() < kMaxBatch) {
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
-    last_batch_size_ = batch.size();
     lock.unlock();
 
     int64_t written = 0;

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <any>
-#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -99,18 +98,9 @@ VerifyReport Verify(const std::function<bool(StoredEntry*)>& next_row, const std
 // batch holding the entry is durable (ok) or failed, so a server can finish a request without
 // parking a thread while the batch commits. Entries are written in the order they are queued.
 // Thread-safe.
-struct LogOptions {
-  // Under concurrent load (the last batch held more than one entry), the writer waits up to
-  // this long for more entries before it commits, or until `gather_until` are queued: fewer,
-  // larger commits (one fsync and one signature each) for at most this much added latency.
-  // Zero: commit as soon as the previous commit ends. (PostgreSQL's commit_delay.)
-  std::chrono::microseconds gather{0};
-  size_t gather_until = 64;
-};
-
 class Log {
  public:
-  Log(Sink& sink, const crypto::SigningKey& signer, Clock& clock, LogOptions options = {});
+  Log(Sink& sink, const crypto::SigningKey& signer, Clock& clock);
   ~Log();  // drains the queue
   Log(const Log&) = delete;
   Log& operator=(const Log&) = delete;
@@ -140,14 +130,12 @@ class Log {
   Sink& sink_;
   const crypto::SigningKey& signer_;
   Clock& clock_;
-  const LogOptions options_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
   int64_t last_seq_ = 0;  // the last sequence number this log wrote
   uint64_t batches_ = 0;
-  size_t last_batch_size_ = 0;
   std::thread worker_;
 };
 

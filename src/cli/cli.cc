@@ -39,17 +39,13 @@ int Fail(const Status& st) {
 // The clock given to Main (nullptr: the system clock), for every App this process opens.
 Clock* main_clock = nullptr;
 
-// serve --audit-gather-us (docs/benchmarks.md: the GET benchmark chose it).
-constexpr int kDefaultAuditGatherUs = 0;
-
 Result<std::unique_ptr<app::App>> OpenApp(const std::string& data, const std::string& store, const std::string& pass_file,
-                                          int readers = 4, int audit_gather_us = 0) {
+                                          int readers = 4) {
   return app::App::Open({.data_dir = data,
                          .store = store,
                          .passphrase = Passphrase(pass_file),
                          .clock = main_clock,
-                         .reader_connections = readers,
-                         .audit_gather_us = audit_gather_us});
+                         .reader_connections = readers});
 }
 
 // The default of --store: $TRELLIS_STORE, else empty (the SQLite file in --data).
@@ -106,16 +102,11 @@ int Main(int argc, char** argv, Clock* clock) {
   auto* serve = app.add_subcommand("serve", "Serve the web UI and the HTTP API");
   data_opt(serve);
   std::string listen = "127.0.0.1:8080", web_dir;
-  int workers = 32, audit_gather_us = kDefaultAuditGatherUs;
+  int workers = 32;
   bool print_demo = false, quiet = false;
   serve->add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
   serve->add_option("--web", web_dir, "Directory of the built web UI (default: web/dist if present)");
   serve->add_option("--workers", workers, "Request worker threads")->capture_default_str();
-  serve->add_option("--audit-gather-us", audit_gather_us,
-                    "Under concurrent load, wait up to this many microseconds to gather more audit entries"
-                    " into one commit (0: commit at once)")
-      ->check(CLI::Range(0, 100000))
-      ->capture_default_str();
   serve->add_flag("--print-demo-logins", print_demo, "Print the demo users' logins");
   serve->add_flag("--quiet", quiet, "No access log");
   serve->callback([&] {
@@ -124,7 +115,7 @@ int Main(int argc, char** argv, Clock* clock) {
       rc = Fail(hp.status());
       return;
     }
-    auto a = OpenApp(data, store, pass_file, workers, audit_gather_us);
+    auto a = OpenApp(data, store, pass_file, workers);
     if (!a.ok()) {
       rc = Fail(a.status());
       return;
