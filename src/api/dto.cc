@@ -1,5 +1,8 @@
 #include "api/dto.h"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <charconv>
 
 #include "domain/fields.h"
@@ -85,46 +88,85 @@ static Result<std::string> FieldFromJson(const domain::FieldSpec& spec, const js
   }
 }
 
-static json FieldToJson(const domain::FieldSpec& spec, const std::string& v) {
+namespace {
+
+// Record responses are written with RapidJSON's streaming writer: no JSON tree, no second pass
+// (DESIGN.md: a faster JSON library "where a benchmark shows it matters" — building and dumping
+// the nlohmann tree was a sixth of a GET's user-space instructions). Keys in sorted order, as
+// nlohmann's std::map writes them, so the bytes match what the API has always answered.
+// Invalid UTF-8 cannot reach a response: the writer validates every string.
+using Writer = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator,
+                                 rapidjson::kWriteValidateEncodingFlag>;
+
+bool Str(Writer& w, std::string_view s) { return w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+bool Key(Writer& w, std::string_view s) { return w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+
+bool WriteField(Writer& w, const domain::FieldSpec& spec, const std::string& v) {
   switch (spec.type) {
-    case domain::FieldType::kCheckbox: return v == "true";
+    case domain::FieldType::kCheckbox: return w.Bool(v == "true");
     case domain::FieldType::kNumber: {
       int64_t n = 0;
       std::from_chars(v.data(), v.data() + v.size(), n);
-      return n;
+      return w.Int64(n);
     }
     case domain::FieldType::kMultiPicklist:
     case domain::FieldType::kCountries: {
-      json arr = json::array();
-      for (auto part : domain::SplitList(v)) arr.push_back(std::string(part));
-      return arr;
+      bool ok = w.StartArray();
+      for (auto part : domain::SplitList(v)) ok = ok && Str(w, part);
+      return ok && w.EndArray();
     }
-    default: return v;
+    default: return Str(w, v);
   }
 }
 
-json RecordJson(const app::RecordView& v) {
+bool WriteStrings(Writer& w, const std::vector<std::string>& list) {
+  bool ok = w.StartArray();
+  for (const auto& s : list) ok = ok && Str(w, s);
+  return ok && w.EndArray();
+}
+
+bool WriteRecord(Writer& w, const app::RecordView& v) {
   const domain::Record& r = v.record;
-  json fields = json::object();
-  for (const auto& [name, value] : r.fields) {
-    if (const auto* spec = domain::FindField(r.kind, name)) fields.emplace(name, FieldToJson(*spec, value));
+  const bool is_case = r.kind == RecordKind::kCase;
+  bool ok = w.StartObject();
+  ok = ok && Key(w, "agency_id") && Str(w, r.agency_id);
+  if (is_case) ok = ok && Key(w, "case_number") && Str(w, r.case_number);
+  ok = ok && Key(w, "created_at") && Str(w, FormatTimestamp(r.created_at));
+  ok = ok && Key(w, "fields") && w.StartObject();
+  for (const auto& [name, value] : r.fields) {  // std::map: sorted by name
+    if (const auto* spec = domain::FindField(r.kind, name)) ok = ok && Key(w, name) && WriteField(w, *spec, value);
   }
-  // Built member by member and moved in: an initializer list would copy every subtree.
-  json j = json::object();
-  j.emplace("id", r.id);
-  j.emplace("kind", domain::RecordKindName(r.kind));
-  j.emplace("agency_id", r.agency_id);
-  j.emplace("version", r.version);
-  j.emplace("created_at", FormatTimestamp(r.created_at));
-  j.emplace("updated_at", FormatTimestamp(r.updated_at));
-  j.emplace("fields", std::move(fields));
-  j.emplace("team", r.team);
-  j.emplace("redacted", v.redacted);
-  if (r.kind == RecordKind::kCase) {
-    j.emplace("survivor_id", r.survivor_id);
-    j.emplace("case_number", r.case_number);
-  }
-  return j;
+  ok = ok && w.EndObject();
+  ok = ok && Key(w, "id") && Str(w, r.id);
+  ok = ok && Key(w, "kind") && Str(w, domain::RecordKindName(r.kind));
+  ok = ok && Key(w, "redacted") && WriteStrings(w, v.redacted);
+  if (is_case) ok = ok && Key(w, "survivor_id") && Str(w, r.survivor_id);
+  ok = ok && Key(w, "team") && WriteStrings(w, r.team);
+  ok = ok && Key(w, "updated_at") && Str(w, FormatTimestamp(r.updated_at));
+  ok = ok && Key(w, "version") && w.Int64(r.version);
+  return ok && w.EndObject();
+}
+
+Result<std::string> Finish(bool ok, const rapidjson::StringBuffer& buf) {
+  if (!ok) return Status::Internal("a record holds text that is not UTF-8");
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace
+
+Result<std::string> RecordJsonText(const app::RecordView& v) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  return Finish(WriteRecord(w, v), buf);
+}
+
+Result<std::string> RecordPageJsonText(const std::vector<app::RecordView>& items, const std::string& next_cursor) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  bool ok = w.StartObject() && Key(w, "items") && w.StartArray();
+  for (const auto& v : items) ok = ok && WriteRecord(w, v);
+  ok = ok && w.EndArray() && Key(w, "next_cursor") && (next_cursor.empty() ? w.Null() : Str(w, next_cursor));
+  return Finish(ok && w.EndObject(), buf);
 }
 
 Result<app::RecordInput> InputFromJson(RecordKind kind, const json& body, bool create) {

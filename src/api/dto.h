@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "app/app.h"
 
@@ -19,6 +20,8 @@ Status OnlyKeys(const nlohmann::json& j, std::initializer_list<const char*> allo
 Result<app::RecordInput> DecodeRecordBody(domain::RecordKind kind, const std::string& content_type,
                                           const std::string& body, bool create, int64_t* version);
 Result<app::RecordInput> InputFromJson(domain::RecordKind kind, const nlohmann::json& body, bool create);
-nlohmann::json RecordJson(const app::RecordView& v);
+// A record as the API answers it, and a page of records ({"items": [...], "next_cursor": ...}).
+Result<std::string> RecordJsonText(const app::RecordView& v);
+Result<std::string> RecordPageJsonText(const std::vector<app::RecordView>& items, const std::string& next_cursor);
 
 }  // namespace trellis::api

@@ -62,6 +62,15 @@ HttpResponse Error(const Status& st) {
   return JsonResponse(status, {{"error", err}});
 }
 
+// A JSON body written as text (dto.h); an encoding failure is a 500 like any other.
+HttpResponse TextResponse(int status, Result<std::string> body) {
+  if (!body.ok()) return Error(body.status());
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body).value();
+  return r;
+}
+
 HttpResponse Error(Code code, std::string message, std::string field = {}) {
   return Error(Status(code, std::move(message), std::move(field)));
 }
@@ -186,25 +195,21 @@ struct Router::Impl {
       }
       auto page = app.List(p, lr, req.request_id);
       if (!page.ok()) return Error(page.status());
-      json items = json::array();
-      for (const auto& v : page->items) items.push_back(RecordJson(v));
-      json out = {{"items", items}};
-      out["next_cursor"] = page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor);
-      return JsonResponse(200, out);
+      return TextResponse(200, RecordPageJsonText(page->items, page->next_cursor));
     }
     if (op == "get") {
       auto v = app.Get(p, kind, params[0], req.request_id);
-      return v.ok() ? JsonResponse(200, RecordJson(*v)) : Error(v.status());
+      return v.ok() ? TextResponse(200, RecordJsonText(*v)) : Error(v.status());
     }
     int64_t version = 0;
     auto in = DecodeRecordBody(kind, req.content_type, req.body, op == "create", &version);
     if (!in.ok()) return Error(in.status());
     if (op == "create") {
       auto v = app.Create(p, kind, *in, req.request_id);
-      return v.ok() ? JsonResponse(201, RecordJson(*v)) : Error(v.status());
+      return v.ok() ? TextResponse(201, RecordJsonText(*v)) : Error(v.status());
     }
     auto v = app.Update(p, kind, params[0], version, *in, req.request_id);
-    return v.ok() ? JsonResponse(200, RecordJson(*v)) : Error(v.status());
+    return v.ok() ? TextResponse(200, RecordJsonText(*v)) : Error(v.status());
   }
 
   static json GrantJson(const app::GrantView& g) {
