@@ -24,6 +24,7 @@
 #include "app/app.h"
 #include "app/htcds.h"
 #include "app/impl.h"
+#include "core/assert.h"
 #include "core/ids.h"
 #include "core/rng.h"
 #include "crypto/envelope.h"
@@ -381,6 +382,37 @@ class FileBytes {
   size_t size_ = 0, cap_ = 0;
 };
 
+// `n` fresh random ids (NewRandomId), sorted, in one buffer: no string per id (300,000 small
+// allocations for 100,000 rows), and sorting by the 8 characters after the common prefix read as
+// one big-endian number (they decide almost every comparison of random ids; the whole id
+// decides a tie) is several times faster than sorting strings.
+class SortedIds {
+ public:
+  SortedIds(Rng& rng, std::string_view prefix, size_t n) {
+    width_ = NewRandomId(rng, prefix).size();
+    std::string drawn(n * width_, '\0');
+    std::vector<std::pair<uint64_t, uint32_t>> keys(n);
+    for (size_t i = 0; i < n; ++i) {
+      const std::string id = NewRandomId(rng, prefix);
+      TRELLIS_INVARIANT(id.size() == width_ && id.size() >= prefix.size() + 8, "ids of one width");
+      std::memcpy(drawn.data() + i * width_, id.data(), width_);
+      uint64_t key = 0;
+      for (size_t k = 0; k < 8; ++k) key = (key << 8) | static_cast<uint8_t>(id[prefix.size() + k]);
+      keys[i] = {key, static_cast<uint32_t>(i)};
+    }
+    auto id = [&](uint32_t i) { return std::string_view(drawn).substr(i * width_, width_); };
+    std::sort(keys.begin(), keys.end(),
+              [&](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : id(a.second) < id(b.second); });
+    chars_.resize(n * width_);
+    for (size_t i = 0; i < n; ++i) std::memcpy(chars_.data() + i * width_, drawn.data() + keys[i].second * width_, width_);
+  }
+  std::string_view operator[](size_t i) const { return std::string_view(chars_).substr(i * width_, width_); }
+
+ private:
+  size_t width_ = 0;
+  std::string chars_;
+};
+
 // Rows per chunk: the unit of sealing, inserting, progress and audit.
 constexpr size_t kChunkRows = 1000;
 
@@ -432,12 +464,9 @@ Result<ImportReport> App::ImportHtcdsRows(const Principal& p, const std::string&
   // appended to instead of split at random pages. The order of the ids within one import shows
   // only the order of the rows in the file.
   BufferedRng rng;
-  std::vector<std::string> sids(n), cids(with_cases ? n : 0), numbers(with_cases ? n : 0);
-  for (auto& id : sids) id = NewRandomId(rng, "s");
-  for (auto& id : cids) id = NewRandomId(rng, "c");
+  const SortedIds sids(rng, "s", n), cids(rng, "c", with_cases ? n : 0);
+  std::vector<std::string> numbers(with_cases ? n : 0);
   for (auto& c : numbers) c = NewCaseNumber(rng);
-  std::sort(sids.begin(), sids.end());
-  std::sort(cids.begin(), cids.end());
 
   // Columns by record kind, in field-name order (the order EncodePlain and EncodeSealed use).
   struct Col {
@@ -458,12 +487,12 @@ Result<ImportReport> App::ImportHtcdsRows(const Principal& p, const std::string&
 
   // A record of row r, its identifying fields sealed under the survivor's data key with the
   // record id and field name as additional data (as SealRecord does).
-  auto encode = [&](RecordKind kind, size_t r, const std::string& id, const crypto::Key32& key) {
+  auto encode = [&](RecordKind kind, size_t r, std::string_view id, const crypto::Key32& key) {
     storage::EncodedRecord e;
     e.kind = kind;
-    e.id = id;
+    e.id = std::string(id);
     e.agency_id = agency_id;
-    e.survivor_id = sids[r];
+    e.survivor_id = std::string(sids[r]);
     e.version = 1;
     e.created_at = e.updated_at = now;
     e.team = no_team;
@@ -491,7 +520,7 @@ Result<ImportReport> App::ImportHtcdsRows(const Principal& p, const std::string&
     out.records.reserve((to - from) * (with_cases ? 2 : 1));
     for (size_t r = from; r < to; ++r) {
       crypto::Key32 key;
-      out.keys.push_back(impl_->NewDataKey(sids[r], &key));
+      out.keys.push_back(impl_->NewDataKey(std::string(sids[r]), &key));
       out.records.push_back(encode(RecordKind::kSurvivor, r, sids[r], key));
       if (with_cases) out.records.push_back(encode(RecordKind::kCase, r, cids[r], key));
     }
@@ -568,10 +597,14 @@ Result<ImportReport> App::ImportHtcdsRows(const Principal& p, const std::string&
   std::vector<std::future<Status>> audited;
   for (size_t chunk = 0; chunk < chunks; ++chunk) {
     std::string ids;
+    ids.reserve(kChunkRows * (2 * sids[0].size() + 2));
     for (size_t r = chunk * kChunkRows; r < std::min(n, (chunk + 1) * kChunkRows); ++r) {
       if (!ids.empty()) ids += ',';
       ids += sids[r];
-      if (with_cases) ids += ':' + cids[r];
+      if (with_cases) {
+        ids += ':';
+        ids += cids[r];
+      }
     }
     audited.push_back(impl_->log->AppendAsync({.actor = p.user.id,
                                                .action = "import.htcds.records",

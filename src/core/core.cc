@@ -93,7 +93,9 @@ std::string FormatDate(int64_t micros) { return FormatTimestamp(micros).substr(0
 std::string NewRandomId(Rng& rng, std::string_view prefix) {
   uint8_t bytes[17];
   rng.Fill(bytes, sizeof bytes);
-  std::string out(prefix);
+  std::string out;
+  out.reserve(prefix.size() + 1 + 26);  // one allocation
+  out += prefix;
   out += '_';
   // 26 characters x 5 bits = 130 bits drawn from 136 random bits.
   uint32_t acc = 0;
