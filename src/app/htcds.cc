@@ -496,17 +496,17 @@ Result<ImportReport> App::ImportHtcdsRows(const Principal& p, const std::string&
     e.version = 1;
     e.created_at = e.updated_at = now;
     e.team = no_team;
-    std::map<std::string, std::string> plain;
+    storage::BeginPlain(&e.plain);
     for (const Col& c : cols_of[kind == RecordKind::kCase]) {
       std::string_view v = table.Value(r, c.index);
       if (v.empty()) continue;
       if (c.spec->sealed()) {
         storage::AppendSealed(&e.sealed, c.spec->name, crypto::SealField(key, 1, id, c.spec->name, v));
       } else {
-        plain.emplace(c.spec->name, v);
+        storage::AppendPlain(&e.plain, c.spec->name, v);  // validated UTF-8, in name order
       }
     }
-    e.plain = storage::EncodePlain(plain);
+    storage::EndPlain(&e.plain);
     if (kind == RecordKind::kCase) {
       e.case_number = numbers[r];
       if (status_col) e.status = table.Value(r, *status_col);
