@@ -43,7 +43,8 @@ std::string WrapAd(std::string_view survivor_id, uint32_t master_version) {
 
 // Random nonces from a per-thread ChaCha20 keystream seeded from the kernel: one system call
 // per 64 KiB of nonces instead of one per seal (a getrandom per field was an eighth of an
-// import's CPU). XChaCha20's 192-bit nonces are safe to draw at random.
+// import's CPU). XChaCha20's 192-bit nonces are safe to draw at random. A forked child re-keys
+// (ForkGeneration), so it never repeats the parent's nonces.
 void NonceBytes(uint8_t* out, size_t n) {
   struct Stream {
     uint8_t key[crypto_stream_chacha20_ietf_KEYBYTES];
@@ -51,9 +52,16 @@ void NonceBytes(uint8_t* out, size_t n) {
     uint8_t buf[64 * 1024];
     size_t pos = sizeof(buf);
     size_t refills = 0;
+    uint64_t generation = 0;
     ~Stream() { sodium_memzero(this, sizeof(*this)); }
   };
   thread_local Stream s;
+  if (const uint64_t generation = ForkGeneration(); generation != s.generation) {
+    sodium_memzero(s.buf, sizeof s.buf);
+    s.pos = sizeof s.buf;
+    s.refills = 0;  // re-key at the next refill
+    s.generation = generation;
+  }
   while (n > 0) {
     if (s.pos == sizeof(s.buf)) {
       if (s.refills++ % 256 == 0) RandomBytes(s.key, sizeof s.key);  // re-key every 16 MiB
