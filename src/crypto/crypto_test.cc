@@ -43,6 +43,24 @@ TEST(FieldCipher, RoundTripsAndBindsRecordFieldAndKey) {
   EXPECT_FALSE(OpenField(k, "s_rec1", "prs_FirstName", "short").ok());
 }
 
+// SealFieldTo (the import seals into the record's buffer) makes the same kind of envelope:
+// the size SealedFieldSize says, bound to record, field and key version like SealField's.
+TEST(FieldCipher, SealFieldToIsSealFieldInPlace) {
+  Key32 k = Key32::Random();
+  for (std::string_view value : {std::string_view(""), std::string_view("Maria"), std::string_view("x\0y", 3)}) {
+    std::string env(SealedFieldSize(value.size()) + 2, '#');
+    SealFieldTo(env.data() + 1, k, 7, "s_rec1", "prs_FirstName", value);
+    EXPECT_EQ(env.front(), '#');
+    EXPECT_EQ(env.back(), '#');  // writes exactly SealedFieldSize bytes
+    env = env.substr(1, env.size() - 2);
+    EXPECT_EQ(env.size(), SealField(k, 7, "s_rec1", "prs_FirstName", value).size());
+    EXPECT_EQ(EnvelopeKeyVersion(env), 7u);
+    EXPECT_EQ(*OpenField(k, "s_rec1", "prs_FirstName", env), value);
+    EXPECT_FALSE(OpenField(k, "s_rec1", "prs_SecondName", env).ok());
+    EXPECT_FALSE(OpenField(k, "s_rec2", "prs_FirstName", env).ok());
+  }
+}
+
 // Keys come from a per-thread buffer of random bytes and nonces from a per-thread stream: each
 // byte is handed out once, also across threads and across a fork (the child drops the parent's
 // buffer and stream).
