@@ -39,7 +39,6 @@ void GetRandom(uint8_t* out, size_t n) {
   }
 }
 
-// Bumped in a forked child, so that no buffered byte is handed out by two processes.
 std::atomic<uint64_t> fork_generation{0};
 
 // The kernel's CSPRNG through a per-thread buffer: one getrandom() per 4 KiB instead of one per
@@ -47,10 +46,6 @@ std::atomic<uint64_t> fork_generation{0};
 // benchmark). Each byte is handed out once.
 class KernelRng final : public Rng {
  public:
-  KernelRng() {
-    static std::once_flag registered;
-    std::call_once(registered, [] { pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); }); });
-  }
   void Fill(uint8_t* out, size_t n) override {
     struct Buffer {
       uint8_t bytes[4096];
@@ -58,7 +53,7 @@ class KernelRng final : public Rng {
       uint64_t generation = 0;
     };
     thread_local Buffer b;
-    if (const uint64_t g = fork_generation.load(std::memory_order_relaxed); g != b.generation) {
+    if (const uint64_t g = ForkGeneration(); g != b.generation) {
       b.pos = sizeof(b.bytes);
       b.generation = g;
     }
@@ -107,6 +102,12 @@ constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
 
 }  // namespace
 
+uint64_t ForkGeneration() {
+  static std::once_flag registered;
+  std::call_once(registered, [] { pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); }); });
+  return fork_generation.load(std::memory_order_relaxed);
+}
+
 Rng& SystemRng() {
   static KernelRng rng;
   return rng;
@@ -133,7 +134,9 @@ std::string FormatDate(int64_t micros) { return FormatTimestamp(micros).substr(0
 std::string NewRandomId(Rng& rng, std::string_view prefix) {
   uint8_t bytes[17];
   rng.Fill(bytes, sizeof bytes);
-  std::string out(prefix);
+  std::string out;
+  out.reserve(prefix.size() + 1 + 26);  // one allocation
+  out += prefix;
   out += '_';
   // 26 characters x 5 bits = 130 bits drawn from 136 random bits.
   uint32_t acc = 0;

@@ -15,6 +15,10 @@ class Rng {
   uint64_t Next64();
 };
 
+// Counts the forks of this process (bumped in the child): a buffer of random bytes drawn under
+// another generation must be dropped, so that parent and child never hand out the same bytes.
+uint64_t ForkGeneration();
+
 // The process-wide cryptographically secure generator.
 Rng& SystemRng();
 

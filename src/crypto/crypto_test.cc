@@ -1,10 +1,16 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "crypto/envelope.h"
 #include "crypto/file_stream.h"
@@ -35,6 +41,76 @@ TEST(FieldCipher, RoundTripsAndBindsRecordFieldAndKey) {
   flipped.back() ^= 1;
   EXPECT_FALSE(OpenField(k, "s_rec1", "prs_FirstName", flipped).ok());
   EXPECT_FALSE(OpenField(k, "s_rec1", "prs_FirstName", "short").ok());
+}
+
+// SealFieldTo (the import seals into the record's buffer) makes the same kind of envelope:
+// the size SealedFieldSize says, bound to record, field and key version like SealField's.
+TEST(FieldCipher, SealFieldToIsSealFieldInPlace) {
+  Key32 k = Key32::Random();
+  for (std::string_view value : {std::string_view(""), std::string_view("Maria"), std::string_view("x\0y", 3)}) {
+    std::string env(SealedFieldSize(value.size()) + 2, '#');
+    SealFieldTo(env.data() + 1, k, 7, "s_rec1", "prs_FirstName", value);
+    EXPECT_EQ(env.front(), '#');
+    EXPECT_EQ(env.back(), '#');  // writes exactly SealedFieldSize bytes
+    env = env.substr(1, env.size() - 2);
+    EXPECT_EQ(env.size(), SealField(k, 7, "s_rec1", "prs_FirstName", value).size());
+    EXPECT_EQ(EnvelopeKeyVersion(env), 7u);
+    EXPECT_EQ(*OpenField(k, "s_rec1", "prs_FirstName", env), value);
+    EXPECT_FALSE(OpenField(k, "s_rec1", "prs_SecondName", env).ok());
+    EXPECT_FALSE(OpenField(k, "s_rec2", "prs_FirstName", env).ok());
+  }
+}
+
+// Keys come from a per-thread buffer of random bytes and nonces from a per-thread stream: each
+// byte is handed out once, also across threads and across a fork (the child drops the parent's
+// buffer and stream).
+TEST(Randomness, KeysAndNoncesNeverRepeatAcrossThreadsAndFork) {
+  std::set<std::string> keys, nonces;
+  auto draw = [](int n, std::vector<std::string>* ks, std::vector<std::string>* ns) {
+    const Key32 field_key = Key32::Random();
+    for (int i = 0; i < n; ++i) {
+      Key32 k = Key32::Random();
+      ks->emplace_back(reinterpret_cast<const char*>(k.data()), kKeyBytes);
+      ns->push_back(SealField(field_key, 1, "s_r", "f", "v").substr(5, 24));
+    }
+  };
+  std::vector<std::string> ks[3], ns[3];
+  draw(300, &ks[0], &ns[0]);  // the parent's buffer and stream are now part-used
+  std::thread t(draw, 300, &ks[1], &ns[1]);
+  t.join();
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::vector<std::string> cks, cns;
+    draw(50, &cks, &cns);
+    std::string out;
+    for (size_t i = 0; i < cks.size(); ++i) out += cks[i] + cns[i];
+    (void)!::write(fds[1], out.data(), out.size());
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_EQ(got.size(), 50u * (kKeyBytes + 24));
+  for (size_t i = 0; i < 50; ++i) {
+    ks[2].push_back(got.substr(i * (kKeyBytes + 24), kKeyBytes));
+    ns[2].push_back(got.substr(i * (kKeyBytes + 24) + kKeyBytes, 24));
+  }
+  draw(50, &ks[0], &ns[0]);  // the parent goes on after the fork
+  size_t total = 0;
+  for (int i = 0; i < 3; ++i) {
+    keys.insert(ks[i].begin(), ks[i].end());
+    nonces.insert(ns[i].begin(), ns[i].end());
+    total += ks[i].size();
+  }
+  EXPECT_EQ(keys.size(), total);
+  EXPECT_EQ(nonces.size(), total);
+  EXPECT_EQ(keys.count(std::string(kKeyBytes, '\0')), 0u);
 }
 
 TEST(FieldCipher, SwappedCiphertextsBetweenTwoRecordsFail) {

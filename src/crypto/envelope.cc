@@ -23,14 +23,17 @@ uint32_t GetU32(std::string_view s, size_t at) {
 const uint8_t* U8(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
 
 // AD for a field: "F" | u32 record-id length | record id | field name | u32 key version.
+void AppendFieldAd(std::string* ad, std::string_view record_id, std::string_view field, uint32_t version) {
+  ad->push_back('F');
+  PutU32(*ad, static_cast<uint32_t>(record_id.size()));
+  ad->append(record_id);
+  ad->append(field);
+  PutU32(*ad, version);
+}
 std::string FieldAd(std::string_view record_id, std::string_view field, uint32_t version) {
   std::string ad;
   ad.reserve(16 + record_id.size() + field.size());
-  ad.push_back('F');
-  PutU32(ad, static_cast<uint32_t>(record_id.size()));
-  ad.append(record_id);
-  ad.append(field);
-  PutU32(ad, version);
+  AppendFieldAd(&ad, record_id, field, version);
   return ad;
 }
 
@@ -43,7 +46,8 @@ std::string WrapAd(std::string_view survivor_id, uint32_t master_version) {
 
 // Random nonces from a per-thread ChaCha20 keystream seeded from the kernel: one system call
 // per 64 KiB of nonces instead of one per seal (a getrandom per field was an eighth of an
-// import's CPU). XChaCha20's 192-bit nonces are safe to draw at random.
+// import's CPU). XChaCha20's 192-bit nonces are safe to draw at random. A forked child re-keys
+// (ForkGeneration), so it never repeats the parent's nonces.
 void NonceBytes(uint8_t* out, size_t n) {
   struct Stream {
     uint8_t key[crypto_stream_chacha20_ietf_KEYBYTES];
@@ -51,9 +55,16 @@ void NonceBytes(uint8_t* out, size_t n) {
     uint8_t buf[64 * 1024];
     size_t pos = sizeof(buf);
     size_t refills = 0;
+    uint64_t generation = 0;
     ~Stream() { sodium_memzero(this, sizeof(*this)); }
   };
   thread_local Stream s;
+  if (const uint64_t generation = ForkGeneration(); generation != s.generation) {
+    sodium_memzero(s.buf, sizeof s.buf);
+    s.pos = sizeof s.buf;
+    s.refills = 0;  // re-key at the next refill
+    s.generation = generation;
+  }
   while (n > 0) {
     if (s.pos == sizeof(s.buf)) {
       if (s.refills++ % 256 == 0) RandomBytes(s.key, sizeof s.key);  // re-key every 16 MiB
@@ -72,19 +83,20 @@ void NonceBytes(uint8_t* out, size_t n) {
   }
 }
 
-// version byte | u32 | nonce | ciphertext+tag
-std::string Seal(const Key32& key, uint32_t version, std::string_view ad, std::string_view pt) {
-  std::string out(kHeader + pt.size() + kTag, '\0');
+// version byte | u32 | nonce | ciphertext+tag, written to `out` (kHeader + pt.size() + kTag bytes)
+void SealTo(char* out, const Key32& key, uint32_t version, std::string_view ad, std::string_view pt) {
   out[0] = static_cast<char>(kEnvelopeV1);
-  std::string v;
-  PutU32(v, version);
-  std::memcpy(out.data() + 1, v.data(), 4);
-  uint8_t* nonce = reinterpret_cast<uint8_t*>(out.data()) + 5;
+  for (int i = 0; i < 4; ++i) out[1 + i] = static_cast<char>((version >> (8 * (3 - i))) & 0xff);
+  uint8_t* nonce = reinterpret_cast<uint8_t*>(out) + 5;
   NonceBytes(nonce, kNonce);
   unsigned long long clen = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<uint8_t*>(out.data()) + kHeader, &clen,
-                                             U8(pt), pt.size(), U8(ad), ad.size(), nullptr, nonce,
-                                             key.data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<uint8_t*>(out) + kHeader, &clen, U8(pt), pt.size(),
+                                             U8(ad), ad.size(), nullptr, nonce, key.data());
+}
+
+std::string Seal(const Key32& key, uint32_t version, std::string_view ad, std::string_view pt) {
+  std::string out(kHeader + pt.size() + kTag, '\0');
+  SealTo(out.data(), key, version, ad, pt);
   return out;
 }
 
@@ -107,6 +119,17 @@ Result<std::string> Open(const Key32& key, std::string_view ad, std::string_view
 std::string SealField(const Key32& data_key, uint32_t data_key_version, std::string_view record_id,
                       std::string_view field, std::string_view plaintext) {
   return Seal(data_key, data_key_version, FieldAd(record_id, field, data_key_version), plaintext);
+}
+
+size_t SealedFieldSize(size_t plaintext_size) { return kHeader + plaintext_size + kTag; }
+
+void SealFieldTo(char* out, const Key32& data_key, uint32_t data_key_version, std::string_view record_id,
+                 std::string_view field, std::string_view plaintext) {
+  // The AD in a per-thread buffer: no allocation per field.
+  thread_local std::string ad;
+  ad.clear();
+  AppendFieldAd(&ad, record_id, field, data_key_version);
+  SealTo(out, data_key, data_key_version, ad, plaintext);
 }
 
 uint32_t EnvelopeKeyVersion(std::string_view envelope) {

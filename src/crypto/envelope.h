@@ -22,6 +22,13 @@ inline constexpr uint8_t kEnvelopeV1 = 0x01;
 std::string SealField(const Key32& data_key, uint32_t data_key_version, std::string_view record_id,
                       std::string_view field, std::string_view plaintext);
 
+// SealField writing the envelope to `out`, which has room for SealedFieldSize(plaintext.size())
+// bytes: the same envelope, without a string of its own (the HTCDS import seals each field
+// straight into the record's sealed column).
+size_t SealedFieldSize(size_t plaintext_size);
+void SealFieldTo(char* out, const Key32& data_key, uint32_t data_key_version, std::string_view record_id,
+                 std::string_view field, std::string_view plaintext);
+
 // Opens an envelope made by SealField with the same record id and field name. Any mismatch
 // (other record, other field, other key, tampered bytes) is kDataLoss.
 Result<std::string> OpenField(const Key32& data_key, std::string_view record_id, std::string_view field,

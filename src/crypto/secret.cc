@@ -1,10 +1,15 @@
 #include "crypto/secret.h"
 
+#include "core/rng.h"
+
 #include <sodium.h>
 
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <vector>
@@ -77,9 +82,70 @@ Key32& Key32::operator=(Key32&& other) noexcept {
   return *this;
 }
 
+namespace {
+
+// Bytes of libsodium's CSPRNG for keys, drawn 4 KiB at a time per thread (libsodium asks the
+// kernel for 256 bytes per getrandom call, so one call per 8 keys instead of one per key: the
+// HTCDS import makes a data key per survivor, and a getrandom per key was ~4 % of its CPU).
+// The bytes are as random as one randombytes_buf call per key; each byte is handed out once and
+// wiped as it is; the buffer is a locked page (never swapped, left out of core dumps) wiped when
+// the thread ends; a fork drops what the parent drew (ForkGeneration).
+class KeyRandom {
+ public:
+  static void Fill(uint8_t* out, size_t n) {
+    thread_local KeyRandom r;
+    r.Take(out, n);
+  }
+
+ private:
+  static constexpr size_t kBytes = 4096;
+  KeyRandom() {
+    void* page = ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) return;  // Take draws straight from libsodium
+    buf_ = static_cast<uint8_t*>(page);
+    sodium_mlock(buf_, kBytes);  // also MADV_DONTDUMP; best effort, as for the key slots
+  }
+  ~KeyRandom() {
+    if (!buf_) return;
+    sodium_munlock(buf_, kBytes);  // wipes first
+    ::munmap(buf_, kBytes);
+  }
+  void Take(uint8_t* out, size_t n) {
+    if (!buf_) {
+      randombytes_buf(out, n);
+      return;
+    }
+    const uint64_t generation = ForkGeneration();
+    if (generation != generation_) {
+      sodium_memzero(buf_, kBytes);
+      pos_ = kBytes;
+      generation_ = generation;
+    }
+    while (n > 0) {
+      if (pos_ == kBytes) {
+        randombytes_buf(buf_, kBytes);
+        pos_ = 0;
+      }
+      const size_t take = std::min(n, kBytes - pos_);
+      std::memcpy(out, buf_ + pos_, take);
+      sodium_memzero(buf_ + pos_, take);
+      pos_ += take;
+      out += take;
+      n -= take;
+    }
+  }
+  uint8_t* buf_ = nullptr;
+  size_t pos_ = kBytes;
+  uint64_t generation_ = 0;
+};
+
+}  // namespace
+
+uint64_t ForkGeneration() { return trellis::ForkGeneration(); }  // core/rng.h: one counter for the process
+
 Key32 Key32::Random() {
   Key32 k;
-  randombytes_buf(k.bytes_, kKeyBytes);
+  KeyRandom::Fill(k.bytes_, kKeyBytes);
   return k;
 }
 

@@ -288,24 +288,25 @@ std::vector<std::string_view> SplitList(std::string_view s, char sep) {
 }
 
 Result<std::string> NormalizeValue(const FieldSpec& spec, std::string_view v) {
-  const std::string field(spec.name);
-  if (!IsValidUtf8(v)) return Status::Invalid("is not valid UTF-8 text", field);
+  // The field's name for an error only (a string per valid value was a malloc per cell).
+  auto field = [&] { return std::string(spec.name); };
+  if (!IsValidUtf8(v)) return Status::Invalid("is not valid UTF-8 text", field());
   switch (spec.type) {
     case T::kText:
-      if (v.size() > 500) return Status::Invalid("is longer than 500 characters", field);
-      if (v.find('\n') != std::string_view::npos) return Status::Invalid("must be one line", field);
+      if (v.size() > 500) return Status::Invalid("is longer than 500 characters", field());
+      if (v.find('\n') != std::string_view::npos) return Status::Invalid("must be one line", field());
       return std::string(v);
     case T::kLongText:
-      if (v.size() > 20000) return Status::Invalid("is longer than 20000 characters", field);
+      if (v.size() > 20000) return Status::Invalid("is longer than 20000 characters", field());
       return std::string(v);
     case T::kDate:
-      if (!IsValidDate(v)) return Status::Invalid("must be a real date written YYYY-MM-DD", field);
+      if (!IsValidDate(v)) return Status::Invalid("must be a real date written YYYY-MM-DD", field());
       return std::string(v);
     case T::kNumber: {
       unsigned long n = 0;
       auto r = std::from_chars(v.data(), v.data() + v.size(), n);
       if (v.empty() || r.ec != std::errc() || r.ptr != v.data() + v.size() || n > 1000) {
-        return Status::Invalid("must be a whole number from 0 to 1000", field);
+        return Status::Invalid("must be a whole number from 0 to 1000", field());
       }
       return std::to_string(n);
     }
@@ -314,11 +315,11 @@ Result<std::string> NormalizeValue(const FieldSpec& spec, std::string_view v) {
       std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
       if (l == "true" || l == "1" || l == "yes") return std::string("true");
       if (l == "false" || l == "0" || l == "no") return std::string("false");
-      return Status::Invalid("must be true or false", field);
+      return Status::Invalid("must be true or false", field());
     }
     case T::kPicklist:
       if (std::find(spec.values.begin(), spec.values.end(), v) == spec.values.end()) {
-        return Status::Invalid("is not one of the allowed values", field);
+        return Status::Invalid("is not one of the allowed values", field());
       }
       return std::string(v);
     case T::kMultiPicklist: {
@@ -332,21 +333,21 @@ Result<std::string> NormalizeValue(const FieldSpec& spec, std::string_view v) {
       }
       for (std::string_view p : parts) {
         if (std::find(spec.values.begin(), spec.values.end(), p) == spec.values.end()) {
-          return Status::Invalid("contains a value that is not allowed", field);
+          return Status::Invalid("contains a value that is not allowed", field());
         }
       }
       return out;
     }
     case T::kCountry:
       if (v.size() != 2 || !AllOf(v, [](char c) { return c >= 'A' && c <= 'Z'; })) {
-        return Status::Invalid("must be an ISO 3166 two-letter country code", field);
+        return Status::Invalid("must be an ISO 3166 two-letter country code", field());
       }
       return std::string(v);
     case T::kCountries: {
       std::string out;
       for (std::string_view p : SplitList(v)) {
         if (p.size() != 2 || !AllOf(p, [](char c) { return c >= 'A' && c <= 'Z'; })) {
-          return Status::Invalid("must be ISO 3166 two-letter country codes separated by ;", field);
+          return Status::Invalid("must be ISO 3166 two-letter country codes separated by ;", field());
         }
         if (out.find(p) == std::string::npos) {
           if (!out.empty()) out += ';';
@@ -357,11 +358,11 @@ Result<std::string> NormalizeValue(const FieldSpec& spec, std::string_view v) {
     }
     case T::kLanguage:
       if (v.size() < 2 || v.size() > 3 || !AllOf(v, [](char c) { return c >= 'a' && c <= 'z'; })) {
-        return Status::Invalid("must be an ISO 639 language code", field);
+        return Status::Invalid("must be an ISO 639 language code", field());
       }
       return std::string(v);
   }
-  return Status::Invalid("has an unknown type", field);
+  return Status::Invalid("has an unknown type", field());
 }
 
 }  // namespace trellis::domain

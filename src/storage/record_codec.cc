@@ -18,7 +18,24 @@ simdjson::dom::parser& Parser() {
   return parser;
 }
 
+// A JSON string exactly as nlohmann::json::dump() writes it (EncodePlain's bytes): written by
+// nlohmann itself, not by hand.
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->append(nlohmann::json(s).dump());
+}
+
 }  // namespace
+
+void BeginPlain(std::string* out) { out->push_back('{'); }
+
+void AppendPlain(std::string* out, std::string_view name, std::string_view value) {
+  if (out->back() != '{') out->push_back(',');
+  AppendJsonString(out, name);
+  out->push_back(':');
+  AppendJsonString(out, value);
+}
+
+void EndPlain(std::string* out) { out->push_back('}'); }
 
 bool DecodePlain(std::string_view text, std::map<std::string, std::string>* out) {
   simdjson::dom::object obj;
@@ -36,6 +53,17 @@ void AppendSealed(std::string* out, std::string_view name, std::string_view env)
   out->append(name);
   for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((env.size() >> (8 * i)) & 0xff));
   out->append(env);
+}
+
+size_t SealedEntrySize(std::string_view name, size_t envelope_size) { return 2 + name.size() + 4 + envelope_size; }
+
+char* AppendSealedSpace(std::string* out, std::string_view name, size_t envelope_size) {
+  out->push_back(static_cast<char>(name.size() >> 8));
+  out->push_back(static_cast<char>(name.size() & 0xff));
+  out->append(name);
+  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((envelope_size >> (8 * i)) & 0xff));
+  out->resize(out->size() + envelope_size);
+  return out->data() + out->size() - envelope_size;
 }
 
 std::string EncodeSealed(const std::map<std::string, std::string>& m) {
