@@ -543,9 +543,11 @@ Result<ImportReport> App::ImportHtcdsRows(const Principal& p, const std::string&
   };
 
   // 3. Seal on helper threads while this thread inserts, chunk by chunk in order, in one
-  // transaction (one fsync, at the commit). At most kAhead chunks wait sealed in memory.
+  // transaction (one fsync, at the commit). At most kAhead chunks wait sealed in memory: the
+  // sealers outrun the inserting thread, and 3 keeps it fed (it waits ~0.015 s in all for
+  // 100,000 rows) with less memory in flight than 8 (fewer fresh pages faulted in).
   const size_t chunks = (n + kChunkRows - 1) / kChunkRows;
-  constexpr size_t kAhead = 8;
+  constexpr size_t kAhead = 3;
   std::mutex mu;
   std::condition_variable cv;
   std::vector<std::optional<SealedChunk>> sealed(chunks);
