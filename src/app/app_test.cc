@@ -7,15 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <latch>
 #include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
 
 #include "storage/store.h"
-
-#include "storage/store.h"
+#include "support/harness.h"
 
 namespace trellis::app {
 namespace {
@@ -196,15 +194,7 @@ TEST_F(AppTest, ConcurrentWrongPasswordsAllCountTowardTheLockout) {
   // has read the user, so none is turned away as locked (uncounted) and the count is exact.
   const int attempts = app_->session_limits().max_failures_before_lockout;
   ASSERT_GE(attempts, 2);
-  std::latch start(attempts);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < attempts; ++i) {
-    threads.emplace_back([&] {
-      start.arrive_and_wait();
-      EXPECT_FALSE(app_->Login("advocate1", "wrong password!!", "r").ok());
-    });
-  }
-  for (auto& t : threads) t.join();
+  testing::RunTogether(attempts, [&] { EXPECT_FALSE(app_->Login("advocate1", "wrong password!!", "r").ok()); });
   auto store = storage::OpenStore("sqlite:" + dir_ + "/trellis.db");
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto row = (*store)->GetUserByName("advocate1");

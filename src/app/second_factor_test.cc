@@ -5,7 +5,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <latch>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "app/app.h"
 #include "crypto/totp.h"
 #include "storage/store.h"
+#include "support/harness.h"
 
 namespace trellis::app {
 namespace {
@@ -185,15 +185,7 @@ TEST_F(SecondFactorTest, ConcurrentWrongCodesAllCountTowardTheLockout) {
   // has read the user, so none is turned away as locked (uncounted) and the count is exact.
   const int attempts = app_->session_limits().max_failures_before_lockout;
   ASSERT_GE(attempts, 2);
-  std::latch start(attempts);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < attempts; ++i) {
-    threads.emplace_back([&] {
-      start.arrive_and_wait();
-      EXPECT_EQ(app_->DisableTotp(p, kPassword, "ZZZZZ-ZZZZZ", "r").code(), Code::kInvalidArgument);
-    });
-  }
-  for (auto& t : threads) t.join();
+  testing::RunTogether(attempts, [&] { EXPECT_EQ(app_->DisableTotp(p, kPassword, "ZZZZZ-ZZZZZ", "r").code(), Code::kInvalidArgument); });
   auto store = storage::OpenStore("sqlite:" + dir_ + "/trellis.db");
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto row = (*store)->GetUserByName("advocate1");

@@ -1,5 +1,8 @@
 #include "support/harness.h"
 
+#include <latch>
+#include <thread>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -177,6 +180,18 @@ Session Login(int port, const std::string& user, const std::string& password) {
   s.cookie = set.substr(0, set.find(';'));
   s.csrf = nlohmann::json::parse(r.body)["csrf_token"].get<std::string>();
   return s;
+}
+
+void RunTogether(int n, const std::function<void()>& fn) {
+  std::latch start(n);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      fn();
+    });
+  }
+  for (auto& t : threads) t.join();
 }
 
 }  // namespace trellis::testing

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -73,5 +74,8 @@ Session Login(int port, const std::string& user, const std::string& password = "
 
 // Reads a whole file (binary); empty when missing.
 std::string ReadFile(const std::string& path);
+
+// Runs `fn` on `n` threads released together (a latch), and joins them.
+void RunTogether(int n, const std::function<void()>& fn);
 
 }  // namespace trellis::testing
