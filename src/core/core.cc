@@ -121,11 +121,18 @@ Clock& SystemClock() {
 }
 
 std::string FormatTimestamp(int64_t micros) {
-  std::time_t t = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
+  // std::chrono's civil calendar, not gmtime_r + strftime: glibc's strftime calls tzset(),
+  // which stats /etc/localtime on every call (two system calls per record response).
+  using namespace std::chrono;
+  const sys_seconds t{seconds{micros / 1'000'000}};  // truncated toward zero, as before
+  const sys_days day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{t - day};
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02lldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<long long>(hms.seconds().count()));
   return buf;
 }
 

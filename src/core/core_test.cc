@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <set>
 #include <thread>
 #include <vector>
@@ -84,6 +85,22 @@ TEST(Clock, FormatsUtc) {
   FakeClock c(0);
   c.AdvanceSeconds(86400);
   EXPECT_EQ(FormatDate(c.NowMicros()), "1970-01-02");
+  EXPECT_EQ(FormatTimestamp(-1), "1970-01-01T00:00:00Z");  // truncated toward zero
+  EXPECT_EQ(FormatDate(-1'000'000), "1969-12-31");
+  EXPECT_EQ(FormatTimestamp(253402300799LL * 1000000 + 999999), "9999-12-31T23:59:59Z");
+}
+
+TEST(Clock, FormatsLikeGmtimeAndStrftime) {
+  // The calendar arithmetic against the C library over 1900..2200, every ~37 hours and a
+  // few seconds, so that every month, leap day and time of day is crossed.
+  for (int64_t s = -2208988800LL; s < 7258118400LL; s += 133'337) {
+    std::time_t t = static_cast<std::time_t>(s);
+    std::tm tm{};
+    ASSERT_NE(gmtime_r(&t, &tm), nullptr);
+    char want[32];
+    std::strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ASSERT_EQ(FormatTimestamp(s * 1'000'000 + (s >= 0 ? 123 : -123)), want) << s;
+  }
 }
 
 }  // namespace
