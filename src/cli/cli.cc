@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "api/routes.h"
 #include "api/server.h"
@@ -103,10 +105,13 @@ int Main(int argc, char** argv, Clock* clock) {
   data_opt(serve);
   std::string listen = "127.0.0.1:8080", web_dir;
   int workers = 32;
+  int io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool print_demo = false, quiet = false;
   serve->add_option("--listen", listen, "HOST:PORT to listen on")->capture_default_str();
   serve->add_option("--web", web_dir, "Directory of the built web UI (default: web/dist if present)");
   serve->add_option("--workers", workers, "Request worker threads")->capture_default_str();
+  serve->add_option("--io-threads", io_threads, "Threads that read and write connections (default: one per core)")
+      ->check(CLI::Range(1, 256));
   serve->add_flag("--print-demo-logins", print_demo, "Print the demo users' logins");
   serve->add_flag("--quiet", quiet, "No access log");
   serve->callback([&] {
@@ -124,6 +129,7 @@ int Main(int argc, char** argv, Clock* clock) {
     api::Router router(**a, {web_dir});
     api::Server server(router, {.host = hp->first,
                                 .port = hp->second,
+                                .io_threads = io_threads,
                                 .worker_threads = workers,
                                 .reads_on_io_threads = (*a)->store_is_embedded(),
                                 .access_log = !quiet});
