@@ -777,6 +777,8 @@ struct Router::Impl {
       path_known = true;
       if (route.method != req.method) continue;
       if (!route.needs_auth) return route.fn(req, nullptr, params);
+      // Authentication and the use case read one snapshot of the store (one read transaction).
+      app::SharedReads reads(app);
       auto p = Authenticate(req);
       if (!p.ok()) return Error(Code::kUnauthenticated, "log in first");
       // CSRF: a cookie session must echo its token on every state-changing request (S9).

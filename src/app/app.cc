@@ -226,6 +226,9 @@ App::~App() = default;
 
 Clock& App::clock() const { return *impl_->clock; }
 const SessionLimits& App::session_limits() const { return impl_->limits; }
+SharedReads::SharedReads(App& app) : pin_(app.impl_->store->PinReads()) {}
+SharedReads::~SharedReads() = default;
+
 bool App::store_is_embedded() const { return !storage::IsPostgresLocation(impl_->store_location); }
 
 Status App::Audit(const Principal& p, const std::string& action, const std::string& outcome, const std::string& target,

@@ -26,6 +26,10 @@
 #include "domain/consent.h"
 #include "domain/model.h"
 
+namespace trellis::storage {
+class ReadPin;
+}
+
 namespace trellis::app {
 
 struct Principal {
@@ -191,6 +195,23 @@ class AuditDeferral {
   std::shared_ptr<State> state_;
 };
 
+// One request's reads from one snapshot of the store: while a SharedReads is open on a thread,
+// the App calls made on that thread read through one read transaction (authentication and the
+// use case's reads together) instead of one each, and a write they make ends it, so that later
+// reads of the request see the write. Nothing outlives the scope: the next request reads the
+// store afresh (S3). One per thread; used by the HTTP router around each request.
+class App;
+class SharedReads {
+ public:
+  explicit SharedReads(App& app);
+  ~SharedReads();
+  SharedReads(const SharedReads&) = delete;
+  SharedReads& operator=(const SharedReads&) = delete;
+
+ private:
+  std::unique_ptr<storage::ReadPin> pin_;
+};
+
 class App {
  public:
   // Creates a new data directory: key ring, store, schema. Fails if one exists there.
@@ -203,6 +224,7 @@ class App {
   // True when the store is the embedded SQLite file: its reads take microseconds and never wait
   // on a network (the server may run read requests on its I/O threads).
   bool store_is_embedded() const;
+  friend class SharedReads;
 
   // --- agencies and users (administration) ---
   Result<domain::Agency> AddAgency(const Principal& by, const std::string& name, domain::AgencyKind kind);

@@ -272,11 +272,24 @@ struct AuditCheckpointRow {
   int64_t signed_at;
 };
 
+// While a ReadPin is alive, the reads the thread that made it makes through its store share
+// one snapshot (one read transaction) instead of taking one each; a write through the store on
+// that thread ends the shared snapshot, so that later reads see it. One per thread at a time;
+// destroyed on the thread that made it.
+class ReadPin {
+ public:
+  virtual ~ReadPin() = default;
+};
+
 class CaseStore {
  public:
   virtual ~CaseStore() = default;
 
   virtual Status Write(const std::function<Status(Txn&)>& fn) = 0;
+
+  // See ReadPin. nullptr when the backend has nothing to share (every read is then its own
+  // snapshot, as without a pin).
+  virtual std::unique_ptr<ReadPin> PinReads() { return nullptr; }
 
   virtual Result<domain::Agency> GetAgency(const std::string& id) = 0;
   virtual Result<std::vector<domain::Agency>> ListAgencies() = 0;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "storage/store.h"
 
@@ -243,6 +244,64 @@ TEST_F(SqliteAuditFileTest, SnapshotIsOneFile) {
   EXPECT_EQ(Query(snap, "SELECT count(*) FROM disclosures"), std::vector<std::string>{"1"});
   EXPECT_EQ(Query(snap, "SELECT count(*) FROM sqlite_master WHERE name='disclosures_survivor'"),
             std::vector<std::string>{"1"});
+}
+
+// ReadPin: the reads of one thread share one snapshot until that thread writes.
+using SqliteReadPinTest = SqliteAuditFileTest;
+
+void SetMeta(CaseStore& s, const std::string& v) {
+  ASSERT_TRUE(s.Write([&](Txn& t) { return t.SetMeta("k", v); }).ok());
+}
+std::string Meta(CaseStore& s) {
+  auto m = s.GetMeta("k");
+  return m.ok() && m->has_value() ? **m : "?";
+}
+// Writes from another thread (whose writes do not end this thread's snapshot).
+void SetMetaElsewhere(CaseStore& s, const std::string& v) {
+  std::thread t([&] { SetMeta(s, v); });
+  t.join();
+}
+
+TEST_F(SqliteReadPinTest, WithoutAPinEveryReadSeesTheLatestCommit) {
+  auto s = Open(/*create=*/true);
+  ASSERT_TRUE(s);
+  SetMeta(*s, "1");
+  EXPECT_EQ(Meta(*s), "1");
+  SetMetaElsewhere(*s, "2");
+  EXPECT_EQ(Meta(*s), "2");
+}
+
+TEST_F(SqliteReadPinTest, PinnedReadsShareOneSnapshot) {
+  auto s = Open(/*create=*/true);
+  ASSERT_TRUE(s);
+  SetMeta(*s, "1");
+  {
+    auto pin = s->PinReads();
+    ASSERT_TRUE(pin);
+    EXPECT_EQ(Meta(*s), "1");
+    SetMetaElsewhere(*s, "2");
+    EXPECT_EQ(Meta(*s), "1");  // the snapshot of the first read
+    EXPECT_FALSE(s->PinReads()) << "one pin per thread";
+    std::string other;
+    std::thread t([&] { other = Meta(*s); });  // another thread is not pinned
+    t.join();
+    EXPECT_EQ(other, "2");
+  }
+  EXPECT_EQ(Meta(*s), "2");
+  EXPECT_TRUE(s->PinReads()) << "the pin is released with its scope";
+}
+
+TEST_F(SqliteReadPinTest, AWriteOnThePinnedThreadEndsTheSnapshot) {
+  auto s = Open(/*create=*/true);
+  ASSERT_TRUE(s);
+  SetMeta(*s, "1");
+  auto pin = s->PinReads();
+  ASSERT_TRUE(pin);
+  EXPECT_EQ(Meta(*s), "1");
+  SetMeta(*s, "2");
+  EXPECT_EQ(Meta(*s), "2");  // reads its own write
+  SetMetaElsewhere(*s, "3");
+  EXPECT_EQ(Meta(*s), "2");  // and shares the new snapshot again
 }
 
 }  // namespace
