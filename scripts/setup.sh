@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
-  libsodium-dev liboath-dev libsqlite3-dev sqlite3 libboost-dev nlohmann-json3-dev libyaml-cpp-dev
+  libsodium-dev libssl-dev liboath-dev libsqlite3-dev sqlite3 libboost-dev nlohmann-json3-dev libyaml-cpp-dev
   libcli11-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev libcsv-dev libmagic-dev libjemalloc-dev libsimdjson-dev rapidjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libpqxx-dev postgresql

@@ -103,9 +103,9 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 bool Str(Writer& w, std::string_view s) {
   return simdjson::validate_utf8(s.data(), s.size()) && w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
-bool Key(Writer& w, std::string_view s) {
-  return simdjson::validate_utf8(s.data(), s.size()) && w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+// Keys are string literals or names of the field table (domain/fields), never stored or request
+// text: they need no UTF-8 check.
+bool Key(Writer& w, std::string_view s) { return w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
 bool WriteField(Writer& w, const domain::FieldSpec& spec, const std::string& v) {
   switch (spec.type) {

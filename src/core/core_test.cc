@@ -88,6 +88,8 @@ TEST(Clock, FormatsUtc) {
   EXPECT_EQ(FormatTimestamp(-1), "1970-01-01T00:00:00Z");  // truncated toward zero
   EXPECT_EQ(FormatDate(-1'000'000), "1969-12-31");
   EXPECT_EQ(FormatTimestamp(253402300799LL * 1000000 + 999999), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(FormatTimestamp(253402300800LL * 1000000), "10000-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimestamp(-62198755200LL * 1000000), "-001-01-01T00:00:00Z");  // as %04d
 }
 
 TEST(Clock, FormatsLikeGmtimeAndStrftime) {

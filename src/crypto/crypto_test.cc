@@ -207,6 +207,21 @@ TEST(Signatures, Ed25519KnownAnswer) {
   EXPECT_EQ(sk.Sign(""), sig);  // deterministic, the same key pair every time
 }
 
+TEST(Hash, Sha256MatchesThePortableCodeAtEveryLength) {
+  // OpenSSL's SHA-256 (SHA extensions) against libsodium's, across the block and padding
+  // boundaries (55/56/64 bytes) and beyond.
+  EXPECT_EQ(ToHex(Sha256("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  std::string data;
+  for (int len = 0; len < 1100; ++len) {
+    ASSERT_EQ(Sha256(data), Sha256Portable(data)) << len;
+    data.push_back(static_cast<char>((len * 131 + 7) & 0xff));
+  }
+  std::string other_thread;
+  std::thread t([&] { other_thread = Sha256("abc"); });
+  t.join();
+  EXPECT_EQ(other_thread, Sha256Portable("abc"));
+}
+
 TEST(Encoding, HexAndBase64) {
   EXPECT_EQ(ToHex(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(*FromHex("00ff"), std::string("\x00\xff", 2));

@@ -12,6 +12,8 @@ namespace trellis::crypto {
 
 // SHA-256 digest (32 raw bytes).
 std::string Sha256(std::string_view data);
+// The same digest from libsodium's portable code (the fallback; tests compare the two).
+std::string Sha256Portable(std::string_view data);
 std::string ToHex(std::string_view bytes);
 Result<std::string> FromHex(std::string_view hex);
 std::string ToBase64Url(std::string_view bytes);  // no padding

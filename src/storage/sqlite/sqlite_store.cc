@@ -761,14 +761,16 @@ class SqliteStore final : public CaseStore {
 
   Status Write(const std::function<Status(Txn&)>& fn) override {
     std::lock_guard lock(write_mu_);
-    TRELLIS_RETURN_IF_ERROR(Exec(writer_->db, "BEGIN IMMEDIATE"));
+    // Prepared once (cached on the connection): sqlite3_exec would parse them on every commit.
+    auto run = [this](const char* sql) { return Stmt(*writer_, sql).Done(sql); };
+    TRELLIS_RETURN_IF_ERROR(run("BEGIN IMMEDIATE"));
     SqliteTxn txn(*writer_);
     Status st = fn(txn);
     if (!st.ok()) {
-      (void)Exec(writer_->db, "ROLLBACK");
+      (void)run("ROLLBACK");
     } else {
-      st = Exec(writer_->db, "COMMIT");
-      if (!st.ok()) (void)Exec(writer_->db, "ROLLBACK");
+      st = run("COMMIT");
+      if (!st.ok()) (void)run("ROLLBACK");
     }
     if (txn.bulk_cache()) (void)SetCacheKiB(writer_->db, kCacheKiB);  // frees the extra pages
     EndPinnedSnapshot();  // this thread's next read sees what it wrote
