@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <mutex>
 #include <chrono>
@@ -129,29 +128,28 @@ std::string FormatTimestamp(int64_t micros) {
   const sys_days day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss hms{t - day};
-  // Fixed-width fields, as "%04d-%02u-%02uT%02d:%02d:%02dZ" (snprintf was half the cost).
-  std::string out = "0000-00-00T00:00:00Z";
-  auto put = [&out](size_t at, size_t width, long long v) {
-    char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
-    const size_t n = static_cast<size_t>(end - digits);
-    if (n >= width) return out.replace(at, width, digits, n);  // years beyond 9999 or before 0
-    return out.replace(at + width - n, n, digits, n);
-  };
-  // From the right, so that a wider year does not move the fields after it.
-  put(17, 2, hms.seconds().count());
-  put(14, 2, hms.minutes().count());
-  put(11, 2, hms.hours().count());
-  put(8, 2, static_cast<unsigned>(ymd.day()));
-  put(5, 2, static_cast<unsigned>(ymd.month()));
   const int year = static_cast<int>(ymd.year());
-  if (year < 0) {  // before year 0: as printf's %04d writes it ("-001")
-    char y[16];
-    const int n = std::snprintf(y, sizeof y, "%04d", year);
-    return out.replace(0, 4, y, static_cast<size_t>(n));
+  if (year < 0 || year > 9999) {  // as printf's %04d writes them ("-001", "10000")
+    char y[48];
+    const int n = std::snprintf(y, sizeof y, "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", year,
+                                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                                static_cast<long long>(hms.hours().count()),
+                                static_cast<long long>(hms.minutes().count()),
+                                static_cast<long long>(hms.seconds().count()));
+    return std::string(y, static_cast<size_t>(n));
   }
-  put(0, 4, year);
-  return out;
+  // Years 0..9999: fixed width, written in place (snprintf was half the cost of a call).
+  char buf[] = "0000-00-00T00:00:00Z";
+  auto put = [&buf](size_t at, size_t width, unsigned v) {
+    for (size_t i = width; i-- > 0; v /= 10) buf[at + i] = static_cast<char>('0' + v % 10);
+  };
+  put(0, 4, static_cast<unsigned>(year));
+  put(5, 2, static_cast<unsigned>(ymd.month()));
+  put(8, 2, static_cast<unsigned>(ymd.day()));
+  put(11, 2, static_cast<unsigned>(hms.hours().count()));
+  put(14, 2, static_cast<unsigned>(hms.minutes().count()));
+  put(17, 2, static_cast<unsigned>(hms.seconds().count()));
+  return std::string(buf, sizeof buf - 1);
 }
 
 std::string FormatDate(int64_t micros) { return FormatTimestamp(micros).substr(0, 10); }
