@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -170,21 +171,22 @@ struct Server::Impl {
   uint16_t bound_port = 0;
   // Responses handed to the router whose audit entries are not yet durable: Run() waits for
   // them so that no commit callback posts to a destroyed io_context.
+  // A counter, not a mutex, on the request path: the I/O threads and the audit writer's
+  // callbacks would otherwise contend for one lock on every request.
+  std::atomic<int> in_flight{0};
   std::mutex flight_mu;
   std::condition_variable flight_cv;
-  int in_flight = 0;
 
-  void BeginFlight() {
-    std::lock_guard lock(flight_mu);
-    ++in_flight;
-  }
+  void BeginFlight() { in_flight.fetch_add(1, std::memory_order_relaxed); }
   void EndFlight() {
-    std::lock_guard lock(flight_mu);
-    if (--in_flight == 0) flight_cv.notify_all();
+    if (in_flight.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard lock(flight_mu);  // a waiter checks the count under this lock
+      flight_cv.notify_all();
+    }
   }
   void WaitFlights() {
     std::unique_lock lock(flight_mu);
-    flight_cv.wait(lock, [&] { return in_flight == 0; });
+    flight_cv.wait(lock, [&] { return in_flight.load(std::memory_order_acquire) == 0; });
   }
 
   Impl(Router& r, ServerOptions o)
