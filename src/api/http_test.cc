@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "api/http.h"
+#include "api/routes.h"
 
 namespace trellis::api {
 namespace {
@@ -66,6 +67,19 @@ TEST(ResponseHead, HeaderValuesCannotInjectLines) {
   EXPECT_EQ(res[http::field::set_cookie], "");
   EXPECT_EQ(res[http::field::content_disposition], "attachment  Set-Cookie: evil=1");
   EXPECT_EQ(res["X-Request-Id"], "r 3");
+}
+
+// Which reads leave the I/O thread for the worker pool (server.cc): the long ones only.
+TEST(IsLongRead, FileDownloadsDocumentsAndTheAuditLog) {
+  EXPECT_TRUE(IsLongRead("GET", "/api/v1/evidence/ev_1/content"));
+  EXPECT_TRUE(IsLongRead("HEAD", "/api/v1/evidence/ev_1/content"));
+  EXPECT_TRUE(IsLongRead("GET", "/api/v1/jobs/job_1/file"));
+  EXPECT_TRUE(IsLongRead("GET", "/api/v1/releases/rel_1/document"));
+  EXPECT_TRUE(IsLongRead("GET", "/api/v1/audit"));
+  EXPECT_FALSE(IsLongRead("GET", "/api/v1/cases/c_1"));
+  EXPECT_FALSE(IsLongRead("GET", "/api/v1/evidence/ev_1"));
+  EXPECT_FALSE(IsLongRead("GET", "/api/v1/jobs/job_1"));
+  EXPECT_FALSE(IsLongRead("PUT", "/api/v1/evidence/ev_1/content"));  // writes go to the pool anyway
 }
 
 }  // namespace

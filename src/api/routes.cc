@@ -850,6 +850,16 @@ bool Router::Authenticated(const std::string& cookie, const std::string& authori
   return impl_->Authenticate(req).ok();
 }
 
+bool IsLongRead(const std::string& method, const std::string& path) {
+  if (method != "GET" && method != "HEAD") return false;
+  std::vector<std::string> params;
+  for (const char* pattern : {"/api/v1/evidence/{id}/content", "/api/v1/jobs/{id}/file", "/api/v1/releases/{id}/document",
+                              "/api/v1/audit"}) {
+    if (Match(pattern, path, &params)) return true;
+  }
+  return false;
+}
+
 size_t UploadBodyLimit(const std::string& method, const std::string& path) {
   std::vector<std::string> params;
   if ((method == "PUT" && Match("/api/v1/evidence/{id}/content", path, &params)) ||

@@ -45,6 +45,11 @@ class Router {
 inline constexpr size_t kUploadBodyBytes = (10u << 20) + (64u << 10);
 size_t UploadBodyLimit(const std::string& method, const std::string& path);
 
+// True for the reads that may take long (a file of up to tens of MiB decrypted, a document
+// rendered, the audit log scanned): the server runs them on its worker pool even where other
+// reads run on the I/O thread, which would otherwise hold up every connection of that thread.
+bool IsLongRead(const std::string& method, const std::string& path);
+
 // Every route of the API as "METHOD /path/{param}", for the OpenAPI consistency test.
 const std::vector<std::string>& RouteTable();
 // The OpenAPI 3 document (docs/api/openapi.yaml) as JSON text.

@@ -287,7 +287,8 @@ class Session : public std::enable_shared_from_this<Session> {
         self->server_.EndFlight();
       });
     };
-    if (server_.options.reads_on_io_threads && (hr->method == "GET" || hr->method == "HEAD")) {
+    if (server_.options.reads_on_io_threads && (hr->method == "GET" || hr->method == "HEAD") &&
+        !IsLongRead(hr->method, hr->path)) {
       handle();
     } else {
       asio::post(server_.workers, std::move(handle));
