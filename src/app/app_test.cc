@@ -209,6 +209,29 @@ TEST_F(AppTest, ConcurrentWrongPasswordsAllCountTowardTheLockout) {
   EXPECT_EQ((*store)->GetUserByName("advocate1")->failed_logins, 0);
 }
 
+// The backoff through the app: a failure after the first lock ran out doubles it; a failure
+// while locked is not counted; a successful login resets the count.
+TEST_F(AppTest, LockoutDoublesWithTheNextFailure) {
+  const int limit = app_->session_limits().max_failures_before_lockout;
+  for (int i = 0; i < limit; ++i) EXPECT_FALSE(app_->Login("advocate1", "wrong password!!", "r").ok());
+  auto store = storage::OpenStore("sqlite:" + dir_ + "/trellis.db");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->GetUserByName("advocate1")->locked_until, clock_.NowMicros() + 60'000'000);
+  clock_.AdvanceSeconds(60);
+  EXPECT_FALSE(app_->Login("advocate1", "wrong password!!", "r").ok());
+  auto row = (*store)->GetUserByName("advocate1");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->failed_logins, limit + 1);
+  EXPECT_EQ(row->locked_until, clock_.NowMicros() + 120'000'000);  // two minutes
+  EXPECT_FALSE(app_->Login("advocate1", "wrong password!!", "r").ok());
+  EXPECT_EQ((*store)->GetUserByName("advocate1")->failed_logins, limit + 1);
+  clock_.AdvanceSeconds(119);
+  EXPECT_FALSE(app_->Login("advocate1", "a good long passphrase", "r").ok());
+  clock_.AdvanceSeconds(1);
+  EXPECT_TRUE(app_->Login("advocate1", "a good long passphrase", "r").ok());
+  EXPECT_EQ((*store)->GetUserByName("advocate1")->failed_logins, 0);
+}
+
 TEST_F(AppTest, BearerTokens) {
   auto token = app_->CreateToken(CliOperator(), "advocate1", "script", 3600);
   ASSERT_TRUE(token.ok());

@@ -4,6 +4,7 @@
 
 #include "app/app.h"
 #include "app/impl.h"
+#include "app/lockout.h"
 #include "core/ids.h"
 #include "core/rng.h"
 #include "crypto/primitives.h"
@@ -123,9 +124,17 @@ Status App::DisableUser(const Principal& by, const std::string& user_id) {
   return impl_->AuditEntry(by, "user.disable", "ok", user_id, "", "");
 }
 
+// Increment and raise in one transaction, so no other failure comes between the count and the
+// lock computed from it: SQLite's write transaction is exclusive (BEGIN IMMEDIATE: one writer per
+// store, across processes); on PostgreSQL, Write() runs the whole callback in one pqxx::work and
+// commits once (pg_store.cc), and the increment's UPDATE ... RETURNING keeps the row locked until
+// that commit, so a concurrent failure on any server waits, then counts on from this one.
+// RaiseLockedUntil never lowers the lock (a server whose clock lags cannot shorten it).
 Status App::Impl::RecordFailedLogin(const std::string& user_id, int64_t now) {
-  return store->Write([&](storage::Txn& t) {
-    return t.RecordFailedLogin(user_id, now, limits.max_failures_before_lockout).status();
+  return store->Write([&](storage::Txn& t) -> Status {
+    TRELLIS_ASSIGN_OR_RETURN(const int64_t failures, t.IncrementFailedLogins(user_id));
+    const int64_t until = LockedUntil(failures, limits.max_failures_before_lockout, now);
+    return until == 0 ? Status::Ok() : t.RaiseLockedUntil(user_id, until);
   });
 }
 

@@ -65,10 +65,12 @@ struct App::Impl {
   // A new data key for a new survivor, and its wrapped form for the store.
   storage::DataKeyRow NewDataKey(const std::string& survivor_id, crypto::Key32* out);
 
-  // A wrong password or second factor of `user_id` at `now`: counted toward the lockout by the
-  // store (storage::Txn::RecordFailedLogin, one increment in the database, so failures made at
-  // once by several threads or app servers all count; locked per storage::LockedUntil from
-  // limits.max_failures_before_lockout on). Login and DisableTotp share it.
+  // A wrong password or second factor of `user_id` at `now`, counted toward the lockout: in one
+  // write transaction, the store increments the count in the database
+  // (storage::Txn::IncrementFailedLogins, so failures made at once by several threads or app
+  // servers all count) and the lock that count calls for (app/lockout.h LockedUntil, from
+  // limits.max_failures_before_lockout on) is raised, never lowered (RaiseLockedUntil).
+  // Login and DisableTotp share it.
   Status RecordFailedLogin(const std::string& user_id, int64_t now);
 
   Status AuditEntry(const Principal& p, std::string action, std::string outcome, std::string target,

@@ -1,7 +1,5 @@
 #include "storage/store.h"
 
-#include <algorithm>
-
 #include "storage/record_codec.h"
 
 namespace trellis::storage {
@@ -19,12 +17,6 @@ Status CaseStore::ForEachRecord(domain::RecordKind kind, const std::vector<std::
     q.after_created = page.back().created_at;
     q.after_id = page.back().id;
   }
-}
-
-int64_t LockedUntil(int64_t failures, int64_t lock_after, int64_t now) {
-  if (failures < lock_after) return 0;
-  const int64_t over = std::min<int64_t>(failures - lock_after, 6);
-  return now + (int64_t{60} << over) * 1'000'000;
 }
 
 Status Txn::InsertBulk(std::span<const DataKeyRow> keys, std::span<const EncodedRecord> records) {

@@ -10,7 +10,7 @@
 // PostgreSQL transactions of several threads and several app servers run concurrently
 // (READ COMMITTED) and stay correct because every read-modify-write is either guarded by a
 // version (UpdateRecord), serialised in the database (AppendAudit) or an increment made by the
-// database (RecordFailedLogin).
+// database (IncrementFailedLogins).
 //
 // Several processes may open one store at once (SQLite: one host; PostgreSQL: many hosts).
 //
@@ -199,11 +199,6 @@ struct EvidenceRow {
   std::string content;  // envelope of the file (filled only by GetEvidence(..., true))
 };
 
-// The lockout rule: after `failures` consecutive failed logins, the last at `now`, the account
-// is locked until the returned time (micros), 0 = not locked: from the `lock_after`-th failure
-// on, for 1 minute, doubled with each further failure (1, 2, 4 ... 64 minutes, at most).
-int64_t LockedUntil(int64_t failures, int64_t lock_after, int64_t now);
-
 // The write side of one transaction.
 class Txn {
  public:
@@ -212,11 +207,14 @@ class Txn {
   virtual Status InsertUser(const UserRow& u) = 0;
   // Stores the login counters as given (used to reset them to 0 after a successful login).
   virtual Status UpdateUserLogin(const std::string& user_id, int64_t failed_logins, int64_t locked_until) = 0;
-  // One failed login (wrong password or second factor) of the user at `now`, counted in the
-  // database: failed_logins = failed_logins + 1, so failures made at once by several threads or
-  // app servers all count; then, in the same transaction, locked_until is raised (never lowered)
-  // to LockedUntil(new count, lock_after, now). Returns the new count; kNotFound when absent.
-  virtual Result<int64_t> RecordFailedLogin(const std::string& user_id, int64_t now, int64_t lock_after) = 0;
+  // failed_logins = failed_logins + 1, computed by the database, so increments made at once by
+  // several threads or app servers all count. Returns the new count; kNotFound when absent.
+  // The row stays write-locked until the transaction ends (SQLite: the whole store; PostgreSQL:
+  // the row), so what the caller writes next in this transaction follows from this count.
+  virtual Result<int64_t> IncrementFailedLogins(const std::string& user_id) = 0;
+  // locked_until = max(locked_until, until): raised to `until` when that is later, never
+  // lowered. kNotFound when absent.
+  virtual Status RaiseLockedUntil(const std::string& user_id, int64_t until) = 0;
   virtual Status SetUserDisabled(const std::string& user_id, bool disabled) = 0;
   virtual Status SetUserPassword(const std::string& user_id, const std::string& hash) = 0;
   virtual Status InsertSession(const SessionRow& s) = 0;

@@ -182,41 +182,40 @@ TEST_P(StoreTest, UsersSessionsTokensKeys) {
   EXPECT_EQ(store_->GetDataKey("s_1").status().code(), Code::kNotFound);
 }
 
-// A failed login is counted in the database: failures from many threads on two handles (two app
-// servers) at once all count, and the lock follows the count (LockedUntil) and is never lowered.
-TEST_P(StoreTest, RecordFailedLoginCountsEveryFailureAndLocks) {
-  constexpr int64_t kLockAfter = 5, kNow = 1'000'000'000;
+// A failed login is counted in the database: increments from many threads on two handles (two
+// app servers) at once all count, and a lock written in the same transaction follows the count.
+TEST_P(StoreTest, IncrementFailedLoginsCountsEveryFailure) {
+  constexpr int64_t kNow = 1'000'000'000;
   UserRow u;
   u.user = {"u_1", "a_1", "maria", "Maria", domain::Role::kAttorney, false};
   u.password_hash = "$argon2id$x";
   ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertUser(u); }).ok());
-  auto fail = [&](CaseStore& s, int64_t now) {
+  // What app/ does with a failure: increment, then raise the lock to a time that grows with the
+  // count (here kNow + count), in one transaction.
+  auto fail = [&](CaseStore& s) {
     int64_t count = -1;
     Status st = s.Write([&](Txn& t) -> Status {
-      TRELLIS_ASSIGN_OR_RETURN(count, t.RecordFailedLogin("u_1", now, kLockAfter));
-      return Status::Ok();
+      TRELLIS_ASSIGN_OR_RETURN(count, t.IncrementFailedLogins("u_1"));
+      return t.RaiseLockedUntil("u_1", kNow + count);
     });
     EXPECT_TRUE(st.ok()) << st.ToString();
     return count;
   };
-  EXPECT_EQ(fail(*store_, kNow), 1);
-  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, 0);
-  for (int64_t n = 2; n < kLockAfter; ++n) EXPECT_EQ(fail(*store_, kNow), n);
-  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, 0);
-  EXPECT_EQ(fail(*store_, kNow), kLockAfter);
-  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, kNow + 60'000'000);
-  EXPECT_EQ(fail(*store_, kNow), kLockAfter + 1);
-  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, kNow + 120'000'000);
-  // An earlier `now` (a server whose clock lags) never shortens the lock.
-  EXPECT_EQ(fail(*store_, kNow - 600'000'000), kLockAfter + 2);
-  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, kNow + 120'000'000);
-  EXPECT_EQ(LockedUntil(kLockAfter + 6, kLockAfter, kNow), kNow + 64 * 60'000'000LL);
-  EXPECT_EQ(LockedUntil(kLockAfter + 40, kLockAfter, kNow), kNow + 64 * 60'000'000LL);
-  EXPECT_EQ(
-      store_->Write([](Txn& t) { return t.RecordFailedLogin("u_nobody", 1, kLockAfter).status(); }).code(),
-      Code::kNotFound);
+  int64_t count = -1;
+  ASSERT_TRUE(store_->Write([&](Txn& t) -> Status {
+    TRELLIS_ASSIGN_OR_RETURN(count, t.IncrementFailedLogins("u_1"));
+    return Status::Ok();
+  }).ok());
+  EXPECT_EQ(count, 1);
+  EXPECT_EQ(store_->GetUserById("u_1")->failed_logins, 1);
+  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, 0);  // the increment alone locks nothing
+  EXPECT_EQ(fail(*store_), 2);
+  EXPECT_EQ(fail(*store_), 3);
+  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, kNow + 3);
+  EXPECT_EQ(store_->Write([](Txn& t) { return t.IncrementFailedLogins("u_nobody").status(); }).code(),
+            Code::kNotFound);
 
-  // Concurrent failures on two handles: none is lost.
+  // Concurrent failures on two handles: none is lost, and the lock is the last count's.
   ASSERT_TRUE(store_->Write([](Txn& t) { return t.UpdateUserLogin("u_1", 0, 0); }).ok());
   auto other = Open();
   ASSERT_TRUE(other);
@@ -227,7 +226,7 @@ TEST_P(StoreTest, RecordFailedLoginCountsEveryFailureAndLocks) {
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       for (int n = 0; n < kEach; ++n) {
-        const int64_t c = fail(i % 2 ? *other : *store_, kNow);
+        const int64_t c = fail(i % 2 ? *other : *store_);
         std::lock_guard lock(mu);
         counts.push_back(c);
       }
@@ -241,7 +240,29 @@ TEST_P(StoreTest, RecordFailedLoginCountsEveryFailureAndLocks) {
   auto row = other->GetUserById("u_1");
   ASSERT_TRUE(row.ok());
   EXPECT_EQ(row->failed_logins, kThreads * kEach);
-  EXPECT_EQ(row->locked_until, kNow + 64 * 60'000'000LL);
+  EXPECT_EQ(row->locked_until, kNow + kThreads * kEach);
+}
+
+// The lock is raised, never lowered, and the count is left alone.
+TEST_P(StoreTest, RaiseLockedUntilNeverLowersTheLock) {
+  UserRow u;
+  u.user = {"u_1", "a_1", "maria", "Maria", domain::Role::kAttorney, false};
+  u.password_hash = "$argon2id$x";
+  u.failed_logins = 7;
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertUser(u); }).ok());
+  auto raise = [&](int64_t until) {
+    return store_->Write([&](Txn& t) { return t.RaiseLockedUntil("u_1", until); });
+  };
+  ASSERT_TRUE(raise(2'000).ok());
+  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, 2'000);
+  ASSERT_TRUE(raise(1'000).ok());  // earlier (a server whose clock lags): kept as it was
+  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, 2'000);
+  ASSERT_TRUE(raise(2'000).ok());
+  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, 2'000);
+  ASSERT_TRUE(raise(3'000).ok());
+  EXPECT_EQ(store_->GetUserById("u_1")->locked_until, 3'000);
+  EXPECT_EQ(store_->GetUserById("u_1")->failed_logins, 7);
+  EXPECT_EQ(store_->Write([](Txn& t) { return t.RaiseLockedUntil("u_nobody", 1); }).code(), Code::kNotFound);
 }
 
 TEST_P(StoreTest, AuditRowsAndCheckpoints) {

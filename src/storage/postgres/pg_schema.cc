@@ -105,8 +105,8 @@ const std::vector<std::pair<std::string, std::string>>& Statements() {
         {"insert_user", "INSERT INTO users(" + usr + ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT DO NOTHING"},
         {"update_user_login", "UPDATE users SET failed_logins=$1, locked_until=$2 WHERE id=$3"},
         // The row lock this takes holds until commit: concurrent failures queue and each counts.
-        {"count_failed_login", "UPDATE users SET failed_logins = failed_logins + 1 WHERE id=$1"
-                               " RETURNING failed_logins"},
+        {"increment_failed_logins", "UPDATE users SET failed_logins = failed_logins + 1 WHERE id=$1"
+                                    " RETURNING failed_logins"},
         {"raise_locked_until", "UPDATE users SET locked_until = GREATEST(locked_until, $1) WHERE id=$2"},
         {"set_user_disabled", "UPDATE users SET disabled=$1 WHERE id=$2"},
         {"set_user_password", "UPDATE users SET password_hash=$1, failed_logins=0, locked_until=0 WHERE id=$2"},

@@ -261,20 +261,21 @@ class PgTxn final : public Txn {
   Status UpdateUserLogin(const std::string& id, int64_t failed, int64_t locked_until) override {
     return Run("user", [&] { return w_.exec_prepared("update_user_login", failed, locked_until, id); });
   }
-  // The increment's row lock holds until commit (READ COMMITTED: a concurrent failure on any
-  // server waits, then increments the committed count), so the second UPDATE sees no other.
-  Result<int64_t> RecordFailedLogin(const std::string& id, int64_t now, int64_t lock_after) override {
+  // The row lock this UPDATE takes holds until the transaction ends, and Write() runs its whole
+  // callback in one pqxx::work, committed once: what the caller writes next (app/auth.cc: the
+  // lock that follows from this count) is atomic with it. A concurrent increment on any server
+  // waits, then increments the committed count (READ COMMITTED: pqxx::work sends a plain BEGIN).
+  Result<int64_t> IncrementFailedLogins(const std::string& id) override {
     try {
-      pqxx::result res = w_.exec_prepared("count_failed_login", id);
+      pqxx::result res = w_.exec_prepared("increment_failed_logins", id);
       if (res.empty()) return Status::NotFound();
-      const int64_t failures = Int(res[0][0]);
-      if (const int64_t until = LockedUntil(failures, lock_after, now); until != 0) {
-        w_.exec_prepared("raise_locked_until", until, id);
-      }
-      return failures;
+      return Int(res[0][0]);
     } catch (...) {
       return FromException("user");
     }
+  }
+  Status RaiseLockedUntil(const std::string& id, int64_t until) override {
+    return Changed("user", [&] { return w_.exec_prepared("raise_locked_until", until, id); });
   }
   Status SetUserDisabled(const std::string& id, bool disabled) override {
     return Changed("user", [&] { return w_.exec_prepared("set_user_disabled", int64_t{disabled}, id); });

@@ -448,22 +448,20 @@ class SqliteTxn final : public Txn {
     return s.Bind(1, failed).Bind(2, locked_until).Bind(3, id).Done("user");
   }
   // Inside Write()'s BEGIN IMMEDIATE transaction, which no other writer (thread or process) can
-  // interleave with: the increment and the lock that follows from its result.
-  Result<int64_t> RecordFailedLogin(const std::string& id, int64_t now, int64_t lock_after) override {
-    int64_t failures = 0;
-    {
-      Stmt s(c_, "UPDATE users SET failed_logins = failed_logins + 1 WHERE id=? RETURNING failed_logins");
-      const int rc = s.Bind(1, id).Step();
-      if (rc == SQLITE_DONE) return Status::NotFound();
-      if (rc != SQLITE_ROW) return Status::Internal(std::string("user: ") + sqlite3_errmsg(c_.db));
-      failures = s.Int(0);
-      if (s.Step() != SQLITE_DONE) return Status::Internal(std::string("user: ") + sqlite3_errmsg(c_.db));
-    }
-    if (const int64_t until = LockedUntil(failures, lock_after, now); until != 0) {
-      Stmt s(c_, "UPDATE users SET locked_until = max(locked_until, ?) WHERE id=?");
-      TRELLIS_RETURN_IF_ERROR(s.Bind(1, until).Bind(2, id).Done("user"));
-    }
+  // interleave with until it ends.
+  Result<int64_t> IncrementFailedLogins(const std::string& id) override {
+    Stmt s(c_, "UPDATE users SET failed_logins = failed_logins + 1 WHERE id=? RETURNING failed_logins");
+    const int rc = s.Bind(1, id).Step();
+    if (rc == SQLITE_DONE) return Status::NotFound();
+    if (rc != SQLITE_ROW) return Status::Internal(std::string("user: ") + sqlite3_errmsg(c_.db));
+    const int64_t failures = s.Int(0);
+    if (s.Step() != SQLITE_DONE) return Status::Internal(std::string("user: ") + sqlite3_errmsg(c_.db));
     return failures;
+  }
+  Status RaiseLockedUntil(const std::string& id, int64_t until) override {
+    Stmt s(c_, "UPDATE users SET locked_until = max(locked_until, ?) WHERE id=?");
+    TRELLIS_RETURN_IF_ERROR(s.Bind(1, until).Bind(2, id).Done("user"));
+    return Changed();
   }
   Status SetUserDisabled(const std::string& id, bool disabled) override {
     Stmt s(c_, "UPDATE users SET disabled=? WHERE id=?");
