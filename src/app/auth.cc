@@ -130,12 +130,16 @@ Status App::DisableUser(const Principal& by, const std::string& user_id) {
 // commits once (pg_store.cc), and the increment's UPDATE ... RETURNING keeps the row locked until
 // that commit, so a concurrent failure on any server waits, then counts on from this one.
 // RaiseLockedUntil never lowers the lock (a server whose clock lags cannot shorten it).
+// A failure that cannot be counted is an error of the call (not a silent "wrong password"):
+// the lockout must not depend on the store answering. A user deleted meanwhile has nothing left
+// to lock.
 Status App::Impl::RecordFailedLogin(const std::string& user_id, int64_t now) {
-  return store->Write([&](storage::Txn& t) -> Status {
+  Status st = store->Write([&](storage::Txn& t) -> Status {
     TRELLIS_ASSIGN_OR_RETURN(const int64_t failures, t.IncrementFailedLogins(user_id));
     const int64_t until = LockedUntil(failures, limits.max_failures_before_lockout, now);
     return until == 0 ? Status::Ok() : t.RaiseLockedUntil(user_id, until);
   });
+  return st.code() == Code::kNotFound ? Status::Ok() : st;
 }
 
 Result<LoginResult> App::Login(const std::string& username, const std::string& password, const std::string& request_id,
@@ -165,7 +169,7 @@ Result<LoginResult> App::Login(const std::string& username, const std::string& p
   }
   if (!row.ok() || row->user.disabled || locked || !password_ok || !second_factor_ok) {
     if (row.ok() && !locked && (!password_ok || !second_factor_ok)) {
-      (void)impl_->RecordFailedLogin(row->user.id, now);
+      TRELLIS_RETURN_IF_ERROR(impl_->RecordFailedLogin(row->user.id, now));
     }
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(who, "login", "fail", "", "", request_id,
                                               !row.ok() ? "unknown_user" : locked ? "locked" : row->user.disabled ? "disabled"

@@ -259,7 +259,7 @@ Status App::DisableTotp(const Principal& p, const std::string& password, const s
   if (!code_ok.ok()) {
     if (code_ok.code() != Code::kUnauthenticated) return code_ok;
     // Counts toward the lockout like a failed login.
-    if (!locked) (void)impl_->RecordFailedLogin(p.user.id, now);
+    if (!locked) TRELLIS_RETURN_IF_ERROR(impl_->RecordFailedLogin(p.user.id, now));
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "second_factor.disable", "fail", p.user.id, "", request_id,
                                               locked ? "locked" : !password_ok ? "bad_password" : "bad_second_factor"));
     return Status::Invalid("the password or the code is not right", "code");

@@ -314,7 +314,9 @@ TEST_P(StoreTest, TwoServersNoLostUpdate) {
       r.plain["cas_Status"] = who + std::to_string(round);
       Status st = s.Write([&](Txn& t) { return t.UpdateRecord(r, round); });
       (st.ok() ? ok : conflict)++;
-      if (!st.ok()) EXPECT_EQ(st.code(), Code::kConflict) << st.ToString();
+      if (!st.ok()) {
+        EXPECT_EQ(st.code(), Code::kConflict) << st.ToString();
+      }
     };
     std::thread a(update, std::ref(*store_), "a"), b(update, std::ref(*other), "b");
     a.join();
