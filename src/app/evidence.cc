@@ -5,6 +5,7 @@
 // survivor makes them unreadable. Who sees an item is policy::DecideEvidence; a denied item
 // answers kNotFound exactly like a missing one (S1); every read is audited and every read by
 // another agency is a disclosure (S13).
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
@@ -72,10 +73,33 @@ Result<EvidenceView> ViewOfItem(App::Impl& impl, const storage::EvidenceRow& e) 
 }
 
 // What another agency sees of an item: not who of the owning agency added it, nor the release
-// of its own the item may be the signed copy of.
-void ForeignItem(EvidenceView* v) {
+// of its own the item may be the signed copy of, nor the case the item belongs to unless the
+// reader may read that case itself (`case_readable`): the link would tell it that a case exists.
+void ForeignItem(EvidenceView* v, bool case_readable) {
   v->created_by.clear();
   v->grant_id.clear();
+  if (!case_readable) v->case_id.clear();
+}
+
+// An item allowed to a reader: the row, the decision on it, and the grants that decision was
+// made with (those on the item's survivor; none for the owning agency).
+struct LoadedItem {
+  storage::EvidenceRow row;
+  policy::Decision decision;
+  std::vector<policy::Grant> grants;
+};
+
+// May `subject` read the case `case_id` now? The decision App::Get makes on the case record,
+// with `grants`: those on the item's survivor, whose case it is. A missing case is not readable.
+Result<bool> MayReadCase(App::Impl& impl, const policy::Subject& subject, const std::string& case_id,
+                         const std::vector<policy::Grant>& grants) {
+  if (case_id.empty()) return false;
+  auto c = impl.store->GetRecord(RecordKind::kCase, case_id);
+  if (!c.ok()) {
+    if (c.status().code() != Code::kNotFound) return c.status();
+    return false;
+  }
+  return DecideRecord(subject, policy::Action::kRead, *c, impl.clock->NowMicros(), grants).allowed();
 }
 
 }  // namespace
@@ -114,17 +138,15 @@ static Status RecordItemDisclosures(App::Impl& impl, const Principal& p, const s
 }
 
 // One item and the decision on it; kNotFound (audited) when missing or denied.
-static Result<std::pair<storage::EvidenceRow, policy::Decision>> LoadItem(App::Impl& impl, const Principal& p,
-                                                                          const std::string& id, bool with_content,
-                                                                          const char* audit_action,
-                                                                          const std::string& request_id) {
+static Result<LoadedItem> LoadItem(App::Impl& impl, const Principal& p, const std::string& id, bool with_content,
+                                   const char* audit_action, const std::string& request_id) {
   auto e = impl.store->GetEvidence(id, with_content);
   if (!e.ok() && e.status().code() != Code::kNotFound) return e.status();
   policy::Decision d;
   d.reason = "missing";
+  std::vector<policy::Grant> grants;
   if (e.ok()) {
     const int64_t now = impl.clock->NowMicros();
-    std::vector<policy::Grant> grants;
     if (e->agency_id != p.user.agency_id) {
       TRELLIS_ASSIGN_OR_RETURN(grants, impl.GrantsOnSurvivor(e->survivor_id));
     }
@@ -135,7 +157,7 @@ static Result<std::pair<storage::EvidenceRow, policy::Decision>> LoadItem(App::I
                                             d.reason));
     return Status::NotFound();
   }
-  return std::make_pair(std::move(*e), std::move(d));
+  return LoadedItem{std::move(*e), std::move(d), std::move(grants)};
 }
 
 Result<EvidenceView> App::CreateEvidence(const Principal& p, const EvidenceInput& in, const std::string& request_id) {
@@ -218,12 +240,12 @@ Result<EvidenceView> App::PutEvidenceContent(const Principal& p, const std::stri
                                              const std::string& content_type, const std::string& bytes,
                                              const std::string& request_id) {
   TRELLIS_ASSIGN_OR_RETURN(auto item, LoadItem(*impl_, p, evidence_id, false, "evidence.upload", request_id));
-  if (item.first.agency_id != p.user.agency_id) {  // a recipient reads; it never writes
+  if (item.row.agency_id != p.user.agency_id) {  // a recipient reads; it never writes
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "evidence.upload", "deny", evidence_id, "", request_id, "other_agency"));
     return Status::NotFound();
   }
-  if (item.first.size > 0) return Status::Conflict("this item already has a file");
-  return StoreFile(*impl_, p, std::move(item.first), content_type, bytes, false, "evidence.upload", request_id);
+  if (item.row.size > 0) return Status::Conflict("this item already has a file");
+  return StoreFile(*impl_, p, std::move(item.row), content_type, bytes, false, "evidence.upload", request_id);
 }
 
 Result<std::vector<EvidenceView>> App::ListEvidence(const Principal& p, const std::string& survivor_id,
@@ -254,9 +276,17 @@ Result<std::vector<EvidenceView>> App::ListEvidence(const Principal& p, const st
     return Status::NotFound();
   }
   std::vector<EvidenceView> out;
+  std::map<std::string, bool> case_readable;  // several items may belong to one case
   for (const auto& [e, d] : allowed) {
     TRELLIS_ASSIGN_OR_RETURN(EvidenceView v, ViewOfItem(*impl_, *e));
-    if (d.disclosure) ForeignItem(&v);
+    if (d.disclosure) {
+      auto known = case_readable.find(e->case_id);
+      if (known == case_readable.end()) {
+        TRELLIS_ASSIGN_OR_RETURN(bool readable, MayReadCase(*impl_, subject, e->case_id, grants));
+        known = case_readable.emplace(e->case_id, readable).first;
+      }
+      ForeignItem(&v, known->second);
+    }
     out.push_back(std::move(v));
   }
   TRELLIS_RETURN_IF_ERROR(RecordItemDisclosures(*impl_, p, "list", allowed, request_id));
@@ -267,27 +297,31 @@ Result<std::vector<EvidenceView>> App::ListEvidence(const Principal& p, const st
 
 Result<EvidenceView> App::GetEvidence(const Principal& p, const std::string& evidence_id, const std::string& request_id) {
   TRELLIS_ASSIGN_OR_RETURN(auto item, LoadItem(*impl_, p, evidence_id, false, "evidence.read", request_id));
-  TRELLIS_ASSIGN_OR_RETURN(EvidenceView v, ViewOfItem(*impl_, item.first));
-  if (item.second.disclosure) ForeignItem(&v);
-  TRELLIS_RETURN_IF_ERROR(RecordItemDisclosures(*impl_, p, "read", {{&item.first, item.second}}, request_id));
+  TRELLIS_ASSIGN_OR_RETURN(EvidenceView v, ViewOfItem(*impl_, item.row));
+  if (item.decision.disclosure) {
+    TRELLIS_ASSIGN_OR_RETURN(bool case_readable,
+                             MayReadCase(*impl_, impl_->SubjectOf(p), item.row.case_id, item.grants));
+    ForeignItem(&v, case_readable);
+  }
+  TRELLIS_RETURN_IF_ERROR(RecordItemDisclosures(*impl_, p, "read", {{&item.row, item.decision}}, request_id));
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "evidence.read", "allow", v.id, v.survivor_id, request_id,
-                                            item.second.reason));
+                                            item.decision.reason));
   return v;
 }
 
 Result<EvidenceFile> App::GetEvidenceContent(const Principal& p, const std::string& evidence_id,
                                              const std::string& request_id) {
   TRELLIS_ASSIGN_OR_RETURN(auto item, LoadItem(*impl_, p, evidence_id, true, "evidence.download", request_id));
-  const storage::EvidenceRow& e = item.first;
+  const storage::EvidenceRow& e = item.row;
   if (e.size == 0) {  // no file: answered like a missing one
     TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "evidence.download", "deny", e.id, e.survivor_id, request_id, "no_file"));
     return Status::NotFound();
   }
   TRELLIS_ASSIGN_OR_RETURN(crypto::Key32 key, impl_->DataKey(e.survivor_id));
   TRELLIS_ASSIGN_OR_RETURN(std::string bytes, crypto::OpenField(key, e.id, kContentField, e.content));
-  TRELLIS_RETURN_IF_ERROR(RecordItemDisclosures(*impl_, p, "download", {{&e, item.second}}, request_id));
+  TRELLIS_RETURN_IF_ERROR(RecordItemDisclosures(*impl_, p, "download", {{&e, item.decision}}, request_id));
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "evidence.download", "allow", e.id, e.survivor_id, request_id,
-                                            item.second.reason));
+                                            item.decision.reason));
   return EvidenceFile{e.content_type, "evidence-" + e.id + "." + std::string(domain::ExtensionOf(e.content_type)),
                       std::move(bytes)};
 }

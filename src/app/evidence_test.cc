@@ -1,6 +1,7 @@
 // Evidence items over a real store: files sealed and round-tripped, the content-type check,
-// named items under a release (and nothing else), revocation, attorney work product (S4), the
-// signed copy of a release, the accounting of disclosures, erasure and backups (S6).
+// named items under a release (and nothing else; an item's case only for a reader who may read
+// that case), revocation, attorney work product (S4), the signed copy of a release, the
+// accounting of disclosures, erasure and backups (S6).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -163,6 +164,55 @@ TEST_F(EvidenceTest, AReleaseOpensExactlyTheNamedItemsUntilRevoked) {
   EXPECT_EQ(app_->ListEvidence(officer_, survivor_, "r").status().code(), Code::kNotFound);
   EXPECT_EQ(app_->GetEvidence(officer_, named, "r").status().code(), Code::kNotFound);
   EXPECT_EQ(app_->GetEvidenceContent(officer_, named, "r").status().code(), Code::kNotFound);
+}
+
+// An item's case_id tells another agency that a case exists: it sees the link only while it may
+// read that case itself (S1), the decision a read of the case would get; the owner always sees it.
+TEST_F(EvidenceTest, ARecipientSeesTheCaseOfAnItemOnlyWhenItMayReadTheCase) {
+  RecordInput cin;
+  cin.survivor_id = survivor_;
+  cin.set = {{"cas_Status", "Active"}};
+  auto c = app_->Create(advocate_, RecordKind::kCase, cin, "r");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const std::string case_id = c->record.id;
+  auto item = app_->CreateEvidence(advocate_, {survivor_, case_id, "Recorded statement", "audio_recording", "", ""}, "r");
+  ASSERT_TRUE(item.ok()) << item.status().ToString();
+  EXPECT_EQ(item->case_id, case_id);
+  const std::string unlinked = Item(advocate_, "Written statement");
+  auto items = Release({item->id, unlinked});  // the items alone: no record, so no case
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+
+  auto case_id_of = [&](const Principal& p, const std::string& id) -> std::string {
+    auto one = app_->GetEvidence(p, id, "r");
+    EXPECT_TRUE(one.ok()) << one.status().ToString();
+    auto list = app_->ListEvidence(p, survivor_, "r");
+    EXPECT_TRUE(list.ok()) << list.status().ToString();
+    if (!one.ok() || !list.ok()) return "?";
+    for (const auto& v : *list) {
+      if (v.id == id) EXPECT_EQ(v.case_id, one->case_id) << "the list and the item disagree";
+    }
+    return one->case_id;
+  };
+  EXPECT_EQ(app_->Get(officer_, RecordKind::kCase, case_id, "r").status().code(), Code::kNotFound);
+  EXPECT_EQ(case_id_of(officer_, item->id), "");
+  EXPECT_EQ(case_id_of(officer_, unlinked), "");
+  EXPECT_EQ(case_id_of(advocate_, item->id), case_id);
+
+  // A second release opening the survivor's records: the sheriff may read the case, so the link
+  // shows; revoked, it is gone again on the next request (S3) while the items stay shared.
+  auto records = Release({}, {"case_workflow"});
+  ASSERT_TRUE(records.ok()) << records.status().ToString();
+  ASSERT_TRUE(app_->Get(officer_, RecordKind::kCase, case_id, "r").ok());
+  EXPECT_EQ(case_id_of(officer_, item->id), case_id);
+  EXPECT_EQ(case_id_of(officer_, unlinked), "");
+  ASSERT_TRUE(app_->RevokeGrant(advocate_, records->id, "survivor_request", "r").ok());
+  EXPECT_EQ(case_id_of(officer_, item->id), "");
+  EXPECT_EQ(case_id_of(advocate_, item->id), case_id);
+
+  // One release naming the item and opening the records does the same.
+  ASSERT_TRUE(app_->RevokeGrant(advocate_, items->id, "survivor_request", "r").ok());
+  ASSERT_TRUE(Release({item->id}, {"trafficking_history"}).ok());
+  EXPECT_EQ(case_id_of(officer_, item->id), case_id);
 }
 
 TEST_F(EvidenceTest, ExpiryClosesTheItemsOnTheNextRequest) {

@@ -1,7 +1,8 @@
 // Evidence items over HTTP, against the real binary: same agency, another agency with and
-// without a release naming the item, revocation, attorney work product, denied answers equal to
-// missing ones byte for byte (S1), file bytes round-tripped, the signed copy of a release, the
-// upload limit (413), and the canary: the file's bytes never reach the data directory in clear.
+// without a release naming the item, the item's case only for a reader of that case, revocation,
+// attorney work product, denied answers equal to missing ones byte for byte (S1), file bytes
+// round-tripped, the signed copy of a release, the upload limit (413), and the canary: the
+// file's bytes never reach the data directory in clear.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -183,6 +184,52 @@ TEST_F(EvidenceApiTest, SameAgencyCrossAgencyRevocationAndWorkProduct) {
       EXPECT_EQ(bytes.find(c), std::string::npos) << c << " in " << entry.path();
     }
   }
+}
+
+// The case an item belongs to: the survivor's agency sees it; another agency only while it may
+// read that case (a release of the items alone opens no record, so the link is null).
+TEST_F(EvidenceApiTest, TheCaseOfAnItemOnlyForAReaderOfTheCase) {
+  Session adv = Login(port(), "advocate");
+  Session le = Login(port(), "lespecialist");
+  const std::string sid = NewSurvivor(adv);
+  auto c = Http(port(), "POST", "/api/v1/cases", json({{"survivor_id", sid}, {"fields", {{"cas_Status", "Active"}}}}).dump(),
+                adv.Headers());
+  ASSERT_EQ(c.status, 201) << c.body;
+  const std::string cid = json::parse(c.body)["id"];
+  auto item = Http(port(), "POST", "/api/v1/survivors/" + sid + "/evidence",
+                   json({{"title", "EVTITLE-CASE"}, {"kind", "photo"}, {"case_id", cid}}).dump(), adv.Headers());
+  ASSERT_EQ(item.status, 201) << item.body;
+  const std::string id = json::parse(item.body)["id"];
+  auto case_id_for = [&](const Session& s) {
+    auto one = Http(port(), "GET", "/api/v1/evidence/" + id, "", s.Headers(false));
+    auto list = Http(port(), "GET", "/api/v1/survivors/" + sid + "/evidence", "", s.Headers(false));
+    EXPECT_EQ(one.status, 200) << one.body;
+    EXPECT_EQ(list.status, 200) << list.body;
+    if (one.status != 200 || list.status != 200) return json("?");
+    EXPECT_EQ(json::parse(list.body)["items"][0]["case_id"], json::parse(one.body)["case_id"]);
+    if (json::parse(one.body)["case_id"].is_null()) {
+      EXPECT_EQ(one.body.find(cid), std::string::npos) << one.body;
+      EXPECT_EQ(list.body.find(cid), std::string::npos) << list.body;
+    }
+    return json::parse(one.body)["case_id"];
+  };
+  EXPECT_EQ(case_id_for(adv), cid);
+  json rel = {{"survivor_id", sid},
+              {"recipient_agency_id", Agency(le)},
+              {"evidence_ids", {id}},
+              {"purpose", "investigation"},
+              {"expires_on", FormatDate(SystemClock().NowMicros() + int64_t{30} * 86'400'000'000)},
+              {"signers", {{{"relationship", "survivor"}, {"name", "Evi"}}}}};
+  ASSERT_EQ(Http(port(), "POST", "/api/v1/releases", rel.dump(), adv.Headers()).status, 201);
+  EXPECT_EQ(Http(port(), "GET", "/api/v1/cases/" + cid, "", le.Headers(false)).status, 404);
+  EXPECT_EQ(case_id_for(le), json(nullptr));
+  // A release of a category opens the survivor's records to the sheriff, the case among them.
+  rel.erase("evidence_ids");
+  rel["categories"] = {"case_workflow"};
+  ASSERT_EQ(Http(port(), "POST", "/api/v1/releases", rel.dump(), adv.Headers()).status, 201);
+  EXPECT_EQ(Http(port(), "GET", "/api/v1/cases/" + cid, "", le.Headers(false)).status, 200);
+  EXPECT_EQ(case_id_for(le), cid);
+  EXPECT_EQ(case_id_for(adv), cid);
 }
 
 // Attorney work product: the legal clinic's legal team only; never named in a release (S4).
