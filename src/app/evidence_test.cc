@@ -189,7 +189,9 @@ TEST_F(EvidenceTest, ARecipientSeesTheCaseOfAnItemOnlyWhenItMayReadTheCase) {
     EXPECT_TRUE(list.ok()) << list.status().ToString();
     if (!one.ok() || !list.ok()) return "?";
     for (const auto& v : *list) {
-      if (v.id == id) EXPECT_EQ(v.case_id, one->case_id) << "the list and the item disagree";
+      if (v.id == id) {
+        EXPECT_EQ(v.case_id, one->case_id) << "the list and the item disagree";
+      }
     }
     return one->case_id;
   };
