@@ -247,7 +247,11 @@ TEST_F(SqliteAuditFileTest, SnapshotIsOneFile) {
 }
 
 // ReadPin: the reads of one thread share one snapshot until that thread writes.
-using SqliteReadPinTest = SqliteAuditFileTest;
+class SqliteReadPinTest : public SqliteAuditFileTest {
+ protected:
+  // A new store whose meta key "k" is "1".
+  std::unique_ptr<CaseStore> OpenWithMeta1();
+};
 
 void SetMeta(CaseStore& s, const std::string& v) {
   ASSERT_TRUE(s.Write([&](Txn& t) { return t.SetMeta("k", v); }).ok());
@@ -262,19 +266,23 @@ void SetMetaElsewhere(CaseStore& s, const std::string& v) {
   t.join();
 }
 
-TEST_F(SqliteReadPinTest, WithoutAPinEveryReadSeesTheLatestCommit) {
+std::unique_ptr<CaseStore> SqliteReadPinTest::OpenWithMeta1() {
   auto s = Open(/*create=*/true);
+  if (s) SetMeta(*s, "1");
+  return s;
+}
+
+TEST_F(SqliteReadPinTest, WithoutAPinEveryReadSeesTheLatestCommit) {
+  auto s = OpenWithMeta1();
   ASSERT_TRUE(s);
-  SetMeta(*s, "1");
   EXPECT_EQ(Meta(*s), "1");
   SetMetaElsewhere(*s, "2");
   EXPECT_EQ(Meta(*s), "2");
 }
 
 TEST_F(SqliteReadPinTest, PinnedReadsShareOneSnapshot) {
-  auto s = Open(/*create=*/true);
+  auto s = OpenWithMeta1();
   ASSERT_TRUE(s);
-  SetMeta(*s, "1");
   {
     auto pin = s->PinReads();
     ASSERT_TRUE(pin);
@@ -292,9 +300,8 @@ TEST_F(SqliteReadPinTest, PinnedReadsShareOneSnapshot) {
 }
 
 TEST_F(SqliteReadPinTest, AWriteOnThePinnedThreadEndsTheSnapshot) {
-  auto s = Open(/*create=*/true);
+  auto s = OpenWithMeta1();
   ASSERT_TRUE(s);
-  SetMeta(*s, "1");
   auto pin = s->PinReads();
   ASSERT_TRUE(pin);
   EXPECT_EQ(Meta(*s), "1");
