@@ -243,6 +243,40 @@ TEST_P(StoreTest, IncrementFailedLoginsCountsEveryFailure) {
   EXPECT_EQ(row->locked_until, kNow + kThreads * kEach);
 }
 
+// The store's write transactions rely on READ COMMITTED (a row lock waits, then the update
+// reads the committed value): a server whose default isolation is stricter must not turn
+// concurrent increments into serialization failures. PostgreSQL only (SQLite serialises writers).
+TEST_P(StoreTest, ConcurrentIncrementsCountUnderAStricterServerDefault) {
+  if (GetParam() != "Postgres") GTEST_SKIP() << "PostgreSQL's isolation levels";
+  UserRow u;
+  u.user = {"u_1", "a_1", "maria", "Maria", domain::Role::kAttorney, false};
+  u.password_hash = "$argon2id$x";
+  ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertUser(u); }).ok());
+  // Both handles connect with "repeatable read" as the session default (as a server or database
+  // setting would give them).
+  auto strict = [&] {
+    auto s = OpenStore(scratch_->location + "%20-cdefault_transaction_isolation%3Drepeatable%5C%20read",
+                       {.connections = 4});
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  };
+  auto a = strict(), b = strict();
+  ASSERT_TRUE(a && b);
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      for (int n = 0; n < 10; ++n) {
+        Status st = (i % 2 ? *a : *b).Write([](Txn& t) { return t.IncrementFailedLogins("u_1").status(); });
+        if (!st.ok()) ++failed;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(store_->GetUserById("u_1")->failed_logins, 40);
+}
+
 // The lock is raised, never lowered, and the count is left alone.
 TEST_P(StoreTest, RaiseLockedUntilNeverLowersTheLock) {
   UserRow u;

@@ -172,6 +172,12 @@ std::unique_ptr<pqxx::connection> Connect(const std::string& url, bool prepare) 
     pqxx::nontransaction n(*c);
     // An acknowledged write is on disk (and on synchronous standbys) whatever the server default.
     n.exec("SET synchronous_commit TO on");
+    // Every transaction of the store is written for READ COMMITTED: a concurrent update waits
+    // for the row lock and then works on the committed row (the failed-login count, optimistic
+    // record versions, the audit head read under its lock). libpqxx's `work` sends a plain BEGIN,
+    // so a stricter server or database default would turn those waits into serialization
+    // failures (StoreTest.ConcurrentIncrementsCountUnderAStricterServerDefault).
+    n.exec("SET default_transaction_isolation TO 'read committed'");
   }
   if (prepare) {
     for (const auto& [name, sql] : pg::Statements()) c->prepare(name, sql);
