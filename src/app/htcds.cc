@@ -308,29 +308,6 @@ Result<HtcdsRows> ParseHtcds(std::istream& in, const std::string& agency_id, int
 
 namespace {
 
-// Bytes of the kernel CSPRNG drawn 64 KiB at a time: the ids and case numbers of a whole file
-// cost one getrandom call per ~3,000 ids instead of one per id. One thread only.
-class BufferedRng final : public Rng {
- public:
-  void Fill(uint8_t* out, size_t n) override {
-    while (n > 0) {
-      if (pos_ == sizeof buf_) {
-        SystemRng().Fill(buf_, sizeof buf_);
-        pos_ = 0;
-      }
-      const size_t take = std::min(n, sizeof buf_ - pos_);
-      std::memcpy(out, buf_ + pos_, take);
-      pos_ += take;
-      out += take;
-      n -= take;
-    }
-  }
-
- private:
-  uint8_t buf_[64 * 1024];
-  size_t pos_ = sizeof buf_;
-};
-
 // The bytes of a whole file (a regular file, a pipe or /proc/self/fd/N of a memory file), in
 // memory mapped and populated in one call: on a virtual machine a page fault costs ~25 us, so
 // faulting in the pages of a 20 MB buffer one at a time cost ~0.08 s of the import.
@@ -463,7 +440,7 @@ Result<ImportReport> App::ImportHtcdsRows(const Principal& p, const std::string&
   // 2. Fresh random ids, sorted and handed out in row order: every index of the store is then
   // appended to instead of split at random pages. The order of the ids within one import shows
   // only the order of the rows in the file.
-  BufferedRng rng;
+  Rng& rng = SystemRng();  // buffered per thread: one getrandom per 4 KiB of ids
   const SortedIds sids(rng, "s", n), cids(rng, "c", with_cases ? n : 0);
   std::vector<std::string> numbers(with_cases ? n : 0);
   for (auto& c : numbers) c = NewCaseNumber(rng);

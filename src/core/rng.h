@@ -16,7 +16,8 @@ class Rng {
 };
 
 // Counts the forks of this process (bumped in the child): a buffer of random bytes drawn under
-// another generation must be dropped, so that parent and child never hand out the same bytes.
+// another generation must be dropped, so that parent and child never hand out the same bytes
+// (SystemRng here; the data-key buffer and the nonce stream in crypto/).
 uint64_t ForkGeneration();
 
 // The process-wide cryptographically secure generator.

@@ -1,5 +1,7 @@
 #include "crypto/envelope.h"
 
+#include "core/rng.h"
+
 #include <sodium.h>
 
 #include <algorithm>

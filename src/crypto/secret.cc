@@ -141,8 +141,6 @@ class KeyRandom {
 
 }  // namespace
 
-uint64_t ForkGeneration() { return trellis::ForkGeneration(); }  // core/rng.h: one counter for the process
-
 Key32 Key32::Random() {
   Key32 k;
   KeyRandom::Fill(k.bytes_, kKeyBytes);

@@ -41,11 +41,6 @@ class Key32 {
 // Fills `out` with bytes from libsodium's CSPRNG.
 void RandomBytes(uint8_t* out, size_t n);
 
-// A number that changes in a child process after fork(): per-thread buffers of random bytes
-// (the data-key buffer in secret.cc, the nonce stream in envelope.cc) drop what they drew before
-// the fork when it differs, so parent and child never hand out the same bytes.
-uint64_t ForkGeneration();
-
 // Wipes memory in a way the compiler cannot optimise away.
 void Wipe(void* p, size_t n);
 

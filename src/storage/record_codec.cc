@@ -1,5 +1,7 @@
 #include "storage/record_codec.h"
 
+#include <cstring>
+
 #include <simdjson.h>
 
 #include <nlohmann/json.hpp>
@@ -48,11 +50,7 @@ bool DecodePlain(std::string_view text, std::map<std::string, std::string>* out)
 }
 
 void AppendSealed(std::string* out, std::string_view name, std::string_view env) {
-  out->push_back(static_cast<char>(name.size() >> 8));
-  out->push_back(static_cast<char>(name.size() & 0xff));
-  out->append(name);
-  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((env.size() >> (8 * i)) & 0xff));
-  out->append(env);
+  std::memcpy(AppendSealedSpace(out, name, env.size()), env.data(), env.size());
 }
 
 size_t SealedEntrySize(std::string_view name, size_t envelope_size) { return 2 + name.size() + 4 + envelope_size; }
