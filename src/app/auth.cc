@@ -221,8 +221,9 @@ Result<Principal> App::AuthenticateSession(const std::string& token) {
 
 Result<Principal> App::AuthenticateBearer(const std::string& token) {
   if (token.empty() || token.size() > 100) return Status::Unauthenticated();
-  // Token and user in one read, every request (no cache): revocation and disabling apply on the
-  // next request, also when another app server made the change.
+  // Token and user in one read, every request: revocation and disabling apply on the next
+  // request, also when another app server made the change. (The SQLite store may answer from a
+  // reader's copy of the two rows, which it drops at any commit to the store file.)
   auto found = impl_->store->GetTokenWithUser(crypto::Sha256(token));
   if (!found.ok()) return Status::Unauthenticated();
   const auto& [t, user] = *found;

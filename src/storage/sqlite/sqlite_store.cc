@@ -119,7 +119,36 @@ struct Conn {
   Conn& operator=(const Conn&) = delete;
   sqlite3* db;
   std::unordered_map<std::string, sqlite3_stmt*> cache;
+  // Token rows this reader read while the store file stayed unchanged (RowCacheFresh).
+  int64_t rows_version = -1;
+  std::unordered_map<std::string, std::pair<TokenRow, UserRow>> token_rows;
 };
+
+// True when the rows cached on reader `c` are still what its reads would return, i.e. no
+// connection (of any process) has committed to the store file since they were read. SQLite's
+// data_version of the main file changes exactly then; it is read in the caller's read
+// transaction (it starts one if none is open), so a cached row is the row of that snapshot. The
+// cache is dropped at each change: a revoked token, a disabled user, any write at all, applies
+// to the next read as with no cache. A reader never writes (a connection's own commits do not
+// change its data_version).
+bool RowCacheFresh(Conn& c) {
+  sqlite3_stmt* st = nullptr;
+  auto it = c.cache.find("PRAGMA main.data_version");
+  if (it != c.cache.end()) {
+    st = it->second;
+  } else if (sqlite3_prepare_v3(c.db, "PRAGMA main.data_version", -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) == SQLITE_OK) {
+    c.cache.emplace("PRAGMA main.data_version", st);
+  } else {
+    return false;
+  }
+  const bool row = sqlite3_step(st) == SQLITE_ROW;
+  const int64_t version = row ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_reset(st);
+  if (row && version == c.rows_version) return true;
+  c.rows_version = row ? version : -1;
+  c.token_rows.clear();
+  return false;
+}
 
 // A cached statement borrowed for one use; reset and unbound when the Stmt goes away.
 class Stmt {
@@ -356,6 +385,25 @@ Result<sqlite3*> OpenStoreConnection(const std::string& path, bool create, bool 
   if (st.ok()) st = AttachAudit(*db, audit_path);
   if (!st.ok()) {
     sqlite3_close(*db);
+    return st;
+  }
+  return db;
+}
+
+// The audit group commit's own connection: the audit file attached to an empty in-memory main
+// database. BEGIN IMMEDIATE takes the write lock of every file a connection has attached, so
+// on this connection it locks the audit file alone: an audit commit neither waits for a write
+// to the store nor holds one up, and takes no lock of the store file at all.
+Result<sqlite3*> OpenAuditConnection(const std::string& store_path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return Status::Internal("cannot open the audit connection");
+  }
+  sqlite3_busy_timeout(db, 10000);
+  Status st = AttachAudit(db, SqliteAuditPath(store_path));
+  if (!st.ok()) {
+    sqlite3_close(db);
     return st;
   }
   return db;
@@ -757,20 +805,24 @@ class SqliteStore final : public CaseStore {
     return Status::Ok();
   }
 
+  // Opens the audit connection; after Migrate and MoveAuditTables, which create what it needs.
+  Status OpenAuditor() {
+    auto db = OpenAuditConnection(path_);
+    if (!db.ok()) return db.status();
+    auditor_ = std::make_unique<Conn>(*db);
+    return Status::Ok();
+  }
+
+  // A write transaction on the store file. It takes the store file's write lock at once, as
+  // BEGIN IMMEDIATE would, but not the audit file's (BEGIN IMMEDIATE locks every attached
+  // file): a deferred BEGIN, then a statement that writes nothing to the main file but starts
+  // its write transaction. A transaction that also writes the audit file (an evidence
+  // disclosure) takes that file's lock at its first write there, waiting for an audit commit
+  // in progress; the audit connection never waits for the store file, so the two cannot
+  // deadlock.
   Status Write(const std::function<Status(Txn&)>& fn) override {
     std::lock_guard lock(write_mu_);
-    // Prepared once (cached on the connection): sqlite3_exec would parse them on every commit.
-    auto run = [this](const char* sql) { return Stmt(*writer_, sql).Done(sql); };
-    TRELLIS_RETURN_IF_ERROR(run("BEGIN IMMEDIATE"));
-    SqliteTxn txn(*writer_);
-    Status st = fn(txn);
-    if (!st.ok()) {
-      (void)run("ROLLBACK");
-    } else {
-      st = run("COMMIT");
-      if (!st.ok()) (void)run("ROLLBACK");
-    }
-    if (txn.bulk_cache()) (void)SetCacheKiB(writer_->db, kCacheKiB);  // frees the extra pages
+    Status st = Transact(*writer_, {"BEGIN", "DELETE FROM main.schema_version WHERE 0"}, fn);
     EndPinnedSnapshot();  // this thread's next read sees what it wrote
     return st;
   }
@@ -845,11 +897,20 @@ class SqliteStore final : public CaseStore {
       static const std::string sql =
           std::string("SELECT t.id, t.token_hash, t.user_id, t.name, t.created_at, t.expires_at, t.revoked_at, ") +
           Prefixed("u.", kUserCols) + " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash=?";
+      // A client sends the same token with each request: its row and its user's are read once
+      // per change of the store file (RowCacheFresh). Only found tokens are kept, at most 256.
+      if (RowCacheFresh(db)) {
+        auto hit = db.token_rows.find(token_hash);
+        if (hit != db.token_rows.end()) return hit->second;
+      }
       Stmt s(db, sql);
       s.BindBlob(1, token_hash);
       if (s.Step() != SQLITE_ROW) return Status::NotFound();
-      return std::make_pair(TokenRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5), s.Int(6)},
-                            ReadUser(s, 7));
+      auto found = std::make_pair(TokenRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5), s.Int(6)},
+                                  ReadUser(s, 7));
+      if (db.token_rows.size() >= 256) db.token_rows.clear();
+      if (db.rows_version >= 0) db.token_rows.emplace(token_hash, found);
+      return found;
     });
   }
   Result<RecordRead> GetRecordForRead(RecordKind kind, const std::string& id) override {
@@ -1041,24 +1102,25 @@ class SqliteStore final : public CaseStore {
     });
   }
 
-  // Writes the audit file only: `also` must write nothing but rows of the audit file
-  // (disclosures), or the transaction would span two files (atomic per file only).
-  // BEGIN IMMEDIATE also takes the main file's write lock, but a transaction that changes
-  // nothing there leaves it (and the readers' cache of it) untouched.
+  // Writes the audit file only, on the audit connection (OpenAuditConnection), where the
+  // store's tables do not exist: `also` can write nothing but rows of the audit file
+  // (disclosures), so the transaction never spans two files (atomic per file only).
   Status AppendAudit(const AuditBuilder& build, const std::function<Status(Txn&)>& also) override {
-    return Write([&](Txn& txn) -> Status {
+    std::lock_guard lock(audit_mu_);
+    Conn& db = *auditor_;
+    return Transact(db, {"BEGIN IMMEDIATE"}, [&](Txn& txn) -> Status {
       AuditRow last{0, "", ""};
       {
-        Stmt h(*writer_, "SELECT seq, entry, chain_hash FROM audit.audit_log ORDER BY seq DESC LIMIT 1");
+        Stmt h(db, "SELECT seq, entry, chain_hash FROM audit.audit_log ORDER BY seq DESC LIMIT 1");
         if (h.Step() == SQLITE_ROW) last = {h.Int(0), h.Text(1), h.Text(2)};
       }
       auto [rows, cp] = build(last);
-      Stmt s(*writer_, "INSERT INTO audit.audit_log(seq, entry, chain_hash) VALUES(?,?,?)");
+      Stmt s(db, "INSERT INTO audit.audit_log(seq, entry, chain_hash) VALUES(?,?,?)");
       for (const AuditRow& r : rows) {
         TRELLIS_RETURN_IF_ERROR(s.Bind(1, r.seq).BindBlob(2, r.encoded).BindBlob(3, r.chain_hash).Done("audit"));
         s.Reset();
       }
-      Stmt c(*writer_, "INSERT INTO audit.audit_checkpoints(seq, chain_hash, signature, signed_at) VALUES(?,?,?,?)");
+      Stmt c(db, "INSERT INTO audit.audit_checkpoints(seq, chain_hash, signature, signed_at) VALUES(?,?,?,?)");
       TRELLIS_RETURN_IF_ERROR(c.Bind(1, cp.seq).BindBlob(2, cp.chain_hash).BindBlob(3, cp.signature)
                                   .Bind(4, cp.signed_at).Done("audit checkpoint"));
       return also ? also(txn) : Status::Ok();
@@ -1300,8 +1362,33 @@ class SqliteStore final : public CaseStore {
     PinnedReader reader_;
   };
 
+  // Runs `fn` in a transaction on `c`, opened by the statements `begin` (each prepared once and
+  // cached on the connection: sqlite3_exec would parse them on every commit).
+  static Status Transact(Conn& c, std::initializer_list<const char*> begin, const std::function<Status(Txn&)>& fn) {
+    auto run = [&c](const char* sql) { return Stmt(c, sql).Done(sql); };
+    for (const char* sql : begin) {
+      Status st = run(sql);
+      if (!st.ok()) {
+        if (sqlite3_get_autocommit(c.db) == 0) (void)run("ROLLBACK");
+        return st;
+      }
+    }
+    SqliteTxn txn(c);
+    Status st = fn(txn);
+    if (!st.ok()) {
+      (void)run("ROLLBACK");
+    } else {
+      st = run("COMMIT");
+      if (!st.ok()) (void)run("ROLLBACK");
+    }
+    if (txn.bulk_cache()) (void)SetCacheKiB(c.db, kCacheKiB);  // frees the extra pages
+    return st;
+  }
+
   std::string path_;
   std::unique_ptr<Conn> writer_;
+  std::unique_ptr<Conn> auditor_;  // the audit group commit's (AppendAudit)
+  std::mutex audit_mu_;
   int max_readers_;
   std::mutex write_mu_;
   std::mutex pool_mu_;
@@ -1323,6 +1410,7 @@ Result<std::unique_ptr<CaseStore>> OpenSqliteStore(const std::string& path, cons
   auto store = std::make_unique<SqliteStore>(path, *db, options.reader_connections);
   TRELLIS_RETURN_IF_ERROR(store->Migrate());
   TRELLIS_RETURN_IF_ERROR(store->MoveAuditTables());
+  TRELLIS_RETURN_IF_ERROR(store->OpenAuditor());
   return std::unique_ptr<CaseStore>(std::move(store));
 }
 

@@ -1,0 +1,181 @@
+// The SQLite store's connections: the audit group commit has its own connection, which locks
+// the audit file only (an audit commit and a store write do not wait for each other), and a
+// reader's cached token rows follow every commit to the store file, by any connection.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "core/status.h"
+#include "storage/store.h"
+
+namespace trellis::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class SqliteConnectionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/sqlite_conns_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    path_ = dir_ + "/trellis.db";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // One reader connection: every read of the store goes through the same (caching) reader.
+  std::unique_ptr<CaseStore> Open(bool create = false) {
+    auto s = OpenSqliteStore(path_, {.reader_connections = 1, .create_if_missing = create});
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+
+  static Status AppendOne(CaseStore& s, const std::function<void()>& inside = nullptr) {
+    return s.AppendAudit([&](const AuditRow& last) {
+      if (inside) inside();
+      const int64_t seq = last.seq + 1;
+      return std::make_pair(std::vector<AuditRow>{{seq, "e" + std::to_string(seq), "h" + std::to_string(seq)}},
+                            AuditCheckpointRow{seq, "h" + std::to_string(seq), "sig", 1});
+    });
+  }
+  static Status PutMeta(CaseStore& s, const std::string& v) {
+    return s.Write([&](Txn& t) { return t.SetMeta("k", v); });
+  }
+
+  // A user of agency a_1 with one API token; returns the token's hash.
+  static std::string AddUserWithToken(CaseStore& s) {
+    EXPECT_TRUE(s.Write([](Txn& t) -> Status {
+                   TRELLIS_RETURN_IF_ERROR(t.PutAgency({"a_1", "Agency", domain::AgencyKind::kNgoServiceProvider}, 1));
+                   UserRow u;
+                   u.user = {"u_1", "a_1", "ana", "Ana", domain::Role::kAdvocate, false};
+                   u.password_hash = "x";
+                   u.created_at = 1;
+                   TRELLIS_RETURN_IF_ERROR(t.InsertUser(u));
+                   return t.InsertToken({"t_1", "hash-1", "u_1", "script", 1, 0, 0});
+                 }).ok());
+    return "hash-1";
+  }
+
+  std::string dir_, path_;
+};
+
+// Each waits at most this long for the other; the old single write lock made them wait in turn.
+constexpr auto kPatience = 5s;
+
+TEST_F(SqliteConnectionsTest, AnAuditCommitDoesNotWaitForAStoreWrite) {
+  auto s = Open(/*create=*/true);
+  ASSERT_TRUE(s);
+  std::promise<void> writing;
+  std::atomic<bool> audited{false};
+  bool audited_inside_write = false;
+  std::thread writer([&] {
+    EXPECT_TRUE(s->Write([&](Txn& t) {
+                   writing.set_value();
+                   const auto until = std::chrono::steady_clock::now() + kPatience;
+                   while (!audited && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+                   audited_inside_write = audited;
+                   return t.SetMeta("k", "v");
+                 }).ok());
+  });
+  writing.get_future().wait();
+  EXPECT_TRUE(AppendOne(*s).ok());
+  audited = true;
+  writer.join();
+  EXPECT_TRUE(audited_inside_write) << "the audit commit waited for the store write to end";
+}
+
+TEST_F(SqliteConnectionsTest, AStoreWriteDoesNotWaitForAnAuditCommit) {
+  auto s = Open(/*create=*/true);
+  ASSERT_TRUE(s);
+  std::promise<void> auditing;
+  std::atomic<bool> written{false};
+  bool written_inside_audit = false;
+  std::thread auditor([&] {
+    EXPECT_TRUE(AppendOne(*s, [&] {
+                  auditing.set_value();
+                  const auto until = std::chrono::steady_clock::now() + kPatience;
+                  while (!written && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
+                  written_inside_audit = written;
+                }).ok());
+  });
+  auditing.get_future().wait();
+  EXPECT_TRUE(PutMeta(*s, "v").ok());
+  written = true;
+  auditor.join();
+  EXPECT_TRUE(written_inside_audit) << "the store write waited for the audit commit to end";
+  auto last = s->LastAudit();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->seq, 1);
+}
+
+TEST_F(SqliteConnectionsTest, AnAuditTransactionCannotWriteTheStoreFile) {
+  auto s = Open(/*create=*/true);
+  ASSERT_TRUE(s);
+  Status st = s->AppendAudit(
+      [](const AuditRow& last) {
+        return std::make_pair(std::vector<AuditRow>{{last.seq + 1, "e", "h"}}, AuditCheckpointRow{last.seq + 1, "h", "s", 1});
+      },
+      [](Txn& t) { return t.SetMeta("k", "v"); });
+  EXPECT_FALSE(st.ok()) << "a transaction over both files would be atomic per file only";
+  auto last = s->LastAudit();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last->seq, 0) << "the failed batch left nothing behind";
+}
+
+TEST_F(SqliteConnectionsTest, CachedTokenRowsFollowEveryCommit) {
+  auto s = Open(/*create=*/true);
+  ASSERT_TRUE(s);
+  const std::string hash = AddUserWithToken(*s);
+  for (int i = 0; i < 2; ++i) {  // read, then served from the reader's cache
+    auto r = s->GetTokenWithUser(hash);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->first.revoked_at, 0);
+    EXPECT_FALSE(r->second.user.disabled);
+  }
+  // Revoked by another connection of another store object, as by another process (the CLI).
+  {
+    auto other = Open();
+    ASSERT_TRUE(other);
+    ASSERT_TRUE(other->Write([](Txn& t) { return t.RevokeToken("t_1", 42); }).ok());
+  }
+  auto revoked = s->GetTokenWithUser(hash);
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_EQ(revoked->first.revoked_at, 42);
+  // Changed through this store's own writer.
+  ASSERT_TRUE(s->Write([](Txn& t) { return t.SetUserDisabled("u_1", true); }).ok());
+  auto disabled = s->GetTokenWithUser(hash);
+  ASSERT_TRUE(disabled.ok());
+  EXPECT_TRUE(disabled->second.user.disabled);
+  // An unrelated write drops the cache too; a deleted row is then gone.
+  ASSERT_TRUE(PutMeta(*s, "v").ok());
+  EXPECT_FALSE(s->GetTokenWithUser("no-such-hash").ok());
+}
+
+TEST_F(SqliteConnectionsTest, CachedTokenRowsKeepAPinnedSnapshot) {
+  auto s = Open(/*create=*/true);
+  ASSERT_TRUE(s);
+  const std::string hash = AddUserWithToken(*s);
+  {
+    auto pin = s->PinReads();
+    ASSERT_TRUE(pin);
+    ASSERT_TRUE(s->GetTokenWithUser(hash).ok());
+    std::thread t([&] { ASSERT_TRUE(s->Write([](Txn& t) { return t.RevokeToken("t_1", 7); }).ok()); });
+    t.join();
+    auto same = s->GetTokenWithUser(hash);
+    ASSERT_TRUE(same.ok());
+    EXPECT_EQ(same->first.revoked_at, 0) << "one snapshot per request";
+  }
+  auto after = s->GetTokenWithUser(hash);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->first.revoked_at, 7) << "the next request sees the revocation";
+}
+
+}  // namespace
+}  // namespace trellis::storage
