@@ -4,8 +4,13 @@
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <set>
+#include <string>
+
 #include "api/http.h"
 #include "api/routes.h"
+#include "support/app_fixture.h"
 
 namespace trellis::api {
 namespace {
@@ -69,17 +74,38 @@ TEST(ResponseHead, HeaderValuesCannotInjectLines) {
   EXPECT_EQ(res["X-Request-Id"], "r 3");
 }
 
-// Which reads leave the I/O thread for the worker pool (server.cc): the long ones only.
-TEST(IsLongRead, FileDownloadsDocumentsAndTheAuditLog) {
-  EXPECT_TRUE(IsLongRead("GET", "/api/v1/evidence/ev_1/content"));
-  EXPECT_TRUE(IsLongRead("HEAD", "/api/v1/evidence/ev_1/content"));
-  EXPECT_TRUE(IsLongRead("GET", "/api/v1/jobs/job_1/file"));
-  EXPECT_TRUE(IsLongRead("GET", "/api/v1/releases/rel_1/document"));
-  EXPECT_TRUE(IsLongRead("GET", "/api/v1/audit"));
-  EXPECT_FALSE(IsLongRead("GET", "/api/v1/cases/c_1"));
-  EXPECT_FALSE(IsLongRead("GET", "/api/v1/evidence/ev_1"));
-  EXPECT_FALSE(IsLongRead("GET", "/api/v1/jobs/job_1"));
-  EXPECT_FALSE(IsLongRead("PUT", "/api/v1/evidence/ev_1/content"));  // writes go to the pool anyway
+// Which reads leave the I/O thread for the worker pool (server.cc): the long ones only, as their
+// routes declare (kLongRead where they are added). A Router needs an App: the fixture's.
+class IsLongRead : public testing::AppFixture {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(AppFixture::SetUp());
+    router_ = std::make_unique<Router>(*app_, RouteOptions{});
+  }
+  std::unique_ptr<Router> router_;  // destroyed before app_
+};
+
+TEST_F(IsLongRead, FileDownloadsDocumentsAndTheAuditLog) {
+  const Router& r = *router_;
+  EXPECT_TRUE(r.IsLongRead("GET", "/api/v1/evidence/ev_1/content"));
+  EXPECT_TRUE(r.IsLongRead("HEAD", "/api/v1/evidence/ev_1/content"));
+  EXPECT_TRUE(r.IsLongRead("GET", "/api/v1/jobs/job_1/file"));
+  EXPECT_TRUE(r.IsLongRead("GET", "/api/v1/releases/rel_1/document"));
+  EXPECT_TRUE(r.IsLongRead("GET", "/api/v1/audit"));
+  EXPECT_FALSE(r.IsLongRead("GET", "/api/v1/cases/c_1"));
+  EXPECT_FALSE(r.IsLongRead("GET", "/api/v1/evidence/ev_1"));
+  EXPECT_FALSE(r.IsLongRead("GET", "/api/v1/jobs/job_1"));
+  EXPECT_FALSE(r.IsLongRead("PUT", "/api/v1/evidence/ev_1/content"));  // writes go to the pool anyway
+  // Exactly these four of all the routes.
+  std::set<std::string> long_reads;
+  for (const std::string& route : RouteTable()) {
+    const size_t space = route.find(' ');
+    std::string path = route.substr(space + 1);
+    for (size_t at; (at = path.find("{id}")) != std::string::npos;) path.replace(at, 4, "x_1");
+    if (r.IsLongRead(route.substr(0, space), path)) long_reads.insert(route);
+  }
+  EXPECT_EQ(long_reads, (std::set<std::string>{"GET /api/v1/evidence/{id}/content", "GET /api/v1/jobs/{id}/file",
+                                               "GET /api/v1/releases/{id}/document", "GET /api/v1/audit"}));
 }
 
 }  // namespace

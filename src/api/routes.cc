@@ -119,8 +119,15 @@ struct Route {
   std::string method;
   std::string pattern;  // "/api/v1/cases/{id}"
   bool needs_auth;
+  // A GET that may take long (a file of up to tens of MiB decrypted, a document rendered, the
+  // audit log scanned), declared with kLongRead: Router::IsLongRead sends it to the worker pool.
+  bool long_read;
   std::function<HttpResponse(const HttpRequest&, const app::Principal*, const std::vector<std::string>&)> fn;
 };
+
+// Marks a route as a long read where it is added: Add("GET", pattern, auth, kLongRead, handler).
+struct LongRead {};
+constexpr LongRead kLongRead;
 
 bool Match(const std::string& pattern, const std::string& path, std::vector<std::string>* params) {
   size_t i = 0, j = 0;
@@ -325,7 +332,8 @@ struct Router::Impl {
       auto g = app.RevokeGrant(*p, params[0], *reason, req.request_id);
       return g.ok() ? JsonResponse(200, GrantJson(*g)) : Error(g.status());
     });
-    Add("GET", "/api/v1/releases/{id}/document", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+    Add("GET", "/api/v1/releases/{id}/document", true, kLongRead,
+        [this](const HttpRequest& req, const app::Principal* p, auto& params) {
       std::string lang;
       for (const auto& [k, v] : req.query) {
         if (k != "lang") return Error(Code::kInvalidArgument, "is not a known query parameter", k);
@@ -453,7 +461,8 @@ struct Router::Impl {
       auto v = jobs->Get(*p, params[0], req.request_id);
       return v.ok() ? JsonResponse(200, JobJson(*v)) : Error(v.status());
     });
-    Add("GET", "/api/v1/jobs/{id}/file", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+    Add("GET", "/api/v1/jobs/{id}/file", true, kLongRead,
+        [this](const HttpRequest& req, const app::Principal* p, auto& params) {
       if (Status st = NoQuery(req); !st.ok()) return Error(st);
       auto bytes = jobs->TakeFile(*p, params[0], req.request_id);
       if (!bytes.ok()) return Error(bytes.status());
@@ -515,7 +524,8 @@ struct Router::Impl {
       auto v = app.PutEvidenceContent(*p, params[0], req.content_type, req.body, req.request_id);
       return v.ok() ? JsonResponse(200, EvidenceJson(*v)) : Error(v.status());
     });
-    Add("GET", "/api/v1/evidence/{id}/content", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
+    Add("GET", "/api/v1/evidence/{id}/content", true, kLongRead,
+        [this](const HttpRequest& req, const app::Principal* p, auto& params) {
       if (Status st = NoQuery(req); !st.ok()) return Error(st);
       auto f = app.GetEvidenceContent(*p, params[0], req.request_id);
       if (!f.ok()) return Error(f.status());
@@ -546,10 +556,17 @@ struct Router::Impl {
   }
 
   void Add(std::string method, std::string pattern, bool auth, decltype(Route::fn) fn) {
+    AddRoute({std::move(method), std::move(pattern), auth, /*long_read=*/false, std::move(fn)});
+  }
+  void Add(std::string method, std::string pattern, bool auth, LongRead, decltype(Route::fn) fn) {
+    TRELLIS_INVARIANT(method == "GET", "only a GET is a long read");
+    AddRoute({std::move(method), std::move(pattern), auth, /*long_read=*/true, std::move(fn)});
+  }
+  void AddRoute(Route route) {
     const auto& table = RouteTable();
-    TRELLIS_INVARIANT(std::find(table.begin(), table.end(), method + " " + pattern) != table.end(),
+    TRELLIS_INVARIANT(std::find(table.begin(), table.end(), route.method + " " + route.pattern) != table.end(),
                       "a route missing from RouteTable()");
-    routes.push_back({std::move(method), std::move(pattern), auth, std::move(fn)});
+    routes.push_back(std::move(route));
   }
 
   void Register() {
@@ -657,7 +674,7 @@ struct Router::Impl {
       for (const auto& a : *list) items.push_back({{"id", a.id}, {"name", a.name}, {"kind", domain::AgencyKindName(a.kind)}});
       return JsonResponse(200, {{"items", items}});
     });
-    Add("GET", "/api/v1/audit", true, [this](const HttpRequest& req, const app::Principal* p, auto&) {
+    Add("GET", "/api/v1/audit", true, kLongRead, [this](const HttpRequest& req, const app::Principal* p, auto&) {
       int64_t before = 0;
       int limit = 50;
       std::string survivor;
@@ -850,12 +867,11 @@ bool Router::Authenticated(const std::string& cookie, const std::string& authori
   return impl_->Authenticate(req).ok();
 }
 
-bool IsLongRead(const std::string& method, const std::string& path) {
+bool Router::IsLongRead(const std::string& method, const std::string& path) const {
   if (method != "GET" && method != "HEAD") return false;
   std::vector<std::string> params;
-  for (const char* pattern : {"/api/v1/evidence/{id}/content", "/api/v1/jobs/{id}/file", "/api/v1/releases/{id}/document",
-                              "/api/v1/audit"}) {
-    if (Match(pattern, path, &params)) return true;
+  for (const Route& route : impl_->routes) {
+    if (route.long_read && Match(route.pattern, path, &params)) return true;
   }
   return false;
 }

@@ -33,6 +33,11 @@ class Router {
   // True when the raw Cookie / Authorization headers hold a session or bearer token that names
   // a user now (the server raises the body limit of upload routes only for such requests).
   bool Authenticated(const std::string& cookie, const std::string& authorization);
+  // True for the reads that may take long (a file of up to tens of MiB decrypted, a document
+  // rendered, the audit log scanned), as their routes declare: the server runs them on its
+  // worker pool even where other reads run on the I/O thread, which would otherwise hold up
+  // every connection of that thread. A HEAD counts as the GET of its path. Thread-safe.
+  bool IsLongRead(const std::string& method, const std::string& path) const;
 
   struct Impl;
 
@@ -44,11 +49,6 @@ class Router {
 // largest file plus headroom; 0 for every other route (the server's default applies).
 inline constexpr size_t kUploadBodyBytes = (10u << 20) + (64u << 10);
 size_t UploadBodyLimit(const std::string& method, const std::string& path);
-
-// True for the reads that may take long (a file of up to tens of MiB decrypted, a document
-// rendered, the audit log scanned): the server runs them on its worker pool even where other
-// reads run on the I/O thread, which would otherwise hold up every connection of that thread.
-bool IsLongRead(const std::string& method, const std::string& path);
 
 // Every route of the API as "METHOD /path/{param}", for the OpenAPI consistency test.
 const std::vector<std::string>& RouteTable();

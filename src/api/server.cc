@@ -288,7 +288,7 @@ class Session : public std::enable_shared_from_this<Session> {
       });
     };
     if (server_.options.reads_on_io_threads && (hr->method == "GET" || hr->method == "HEAD") &&
-        !IsLongRead(hr->method, hr->path)) {
+        !server_.router.IsLongRead(hr->method, hr->path)) {
       handle();
     } else {
       asio::post(server_.workers, std::move(handle));

@@ -23,8 +23,8 @@ struct ServerOptions {
   // GET and HEAD requests run on the I/O thread that read them, without a hop to the worker
   // pool: for an embedded store, whose reads take microseconds. They may still write now and
   // then (a session's activity once a minute, the disclosure row of a cross-agency read), which
-  // holds that I/O thread for one commit. Other methods, and the long reads (IsLongRead: file
-  // downloads, documents, the audit log), always run on the worker pool.
+  // holds that I/O thread for one commit. Other methods, and the long reads (Router::IsLongRead:
+  // file downloads, documents, the audit log), always run on the worker pool.
   bool reads_on_io_threads = false;
   size_t max_body_bytes = 1 << 20;
   size_t max_import_body_bytes = 32 << 20;  // POST /api/v1/jobs/import-htcds only

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "storage/store.h"
+#include "support/app_fixture.h"
 #include "support/harness.h"
 
 namespace trellis::app {
@@ -21,37 +22,18 @@ namespace {
 namespace fs = std::filesystem;
 using domain::RecordKind;
 using domain::Role;
+using testing::ReadFile;
 
-class AppTest : public ::testing::Test {
+class AppTest : public testing::AppFixture {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/app_test_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
-    ASSERT_TRUE(App::Init({dir_}).ok());
-    Reopen();
-    ngo_ = app_->AddAgency(CliOperator(), "NGO", domain::AgencyKind::kNgoServiceProvider)->id;
+    ASSERT_NO_FATAL_FAILURE(AppFixture::SetUp());
     le_ = app_->AddAgency(CliOperator(), "Sheriff", domain::AgencyKind::kLawEnforcementLocal)->id;
     advocate_ = User(ngo_, "advocate1", Role::kAdvocate);
     attorney_ = User(ngo_, "attorney1", Role::kAttorney);
     supervisor_ = User(ngo_, "supervisor1", Role::kSupervisor);
     auditor_ = User(ngo_, "auditor1", Role::kAuditor);
     officer_ = User(le_, "officer1", Role::kLeVictimSpecialist);
-  }
-  void TearDown() override {
-    app_.reset();
-    fs::remove_all(dir_);
-  }
-  void Reopen() {
-    app_.reset();
-    auto a = App::Open({.data_dir = dir_, .clock = &clock_});
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    app_ = std::move(a).value();
-  }
-  Principal User(const std::string& agency, const std::string& name, Role role) {
-    auto u = app_->AddUser(CliOperator(), agency, name, name, role, "a good long passphrase");
-    EXPECT_TRUE(u.ok()) << u.status().ToString();
-    return app_->PrincipalFor(*u);
   }
   RecordView NewSurvivor(const Principal& p, std::map<std::string, std::string> fields) {
     RecordInput in;
@@ -60,15 +42,8 @@ class AppTest : public ::testing::Test {
     EXPECT_TRUE(v.ok()) << v.status().ToString();
     return *v;
   }
-  std::string ReadAll(const std::string& path) {
-    std::stringstream ss;
-    ss << std::ifstream(path, std::ios::binary).rdbuf();
-    return ss.str();
-  }
 
-  FakeClock clock_{1'780'000'000'000'000};
-  std::string dir_, ngo_, le_;
-  std::unique_ptr<App> app_;
+  std::string le_;
   Principal advocate_, attorney_, supervisor_, auditor_, officer_;
 };
 
@@ -78,8 +53,8 @@ TEST_F(AppTest, CreateReadSealsIdentifyingFields) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->record.fields.at("prs_FirstName"), "CanaryFirst");
   app_.reset();
-  std::string db = ReadAll(dir_ + "/trellis.db") + ReadAll(dir_ + "/trellis.db-wal") +
-                   ReadAll(dir_ + "/trellis-audit.db") + ReadAll(dir_ + "/trellis-audit.db-wal");
+  std::string db = ReadFile(dir_ + "/trellis.db") + ReadFile(dir_ + "/trellis.db-wal") +
+                   ReadFile(dir_ + "/trellis-audit.db") + ReadFile(dir_ + "/trellis-audit.db-wal");
   EXPECT_EQ(db.find("CanaryFirst"), std::string::npos);
   EXPECT_NE(db.find("Feminine"), std::string::npos);  // statistical fields are not sealed
 }
@@ -318,7 +293,7 @@ TEST_F(AppTest, ShreddedSurvivorStaysUnreadableAfterRestoringOldBackup) {
   RecordView gone = NewSurvivor(advocate_, {{"prs_FirstName", "Gone"}});
   const std::string backup = dir_ + "/../" + std::to_string(::getpid()) + "_backup.trb";
   ASSERT_TRUE(app_->Backup(backup, /*include_keys=*/false).ok());
-  EXPECT_EQ(ReadAll(backup).find("Keep"), std::string::npos);
+  EXPECT_EQ(ReadFile(backup).find("Keep"), std::string::npos);
   ASSERT_TRUE(app_->EraseSurvivor(supervisor_, gone.record.id, "r").ok());
   EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, gone.record.id, "r").status().code(), Code::kNotFound);
   app_.reset();
@@ -361,11 +336,11 @@ TEST_F(AppTest, ImportIsAllOrNothingWithRowAndColumn) {
   auto rows = app_->ExportHtcds(advocate_, out, /*identifying=*/false, "r");
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ(*rows, 2);
-  std::string text = ReadAll(out);
+  std::string text = ReadFile(out);
   EXPECT_EQ(text.find("Ana"), std::string::npos);  // de-identified by default
   EXPECT_NE(text.find("ForcedLabour;Servitude"), std::string::npos);
   ASSERT_TRUE(app_->ExportHtcds(advocate_, out, /*identifying=*/true, "r").ok());
-  EXPECT_NE(ReadAll(out).find("\"Luz, Maria\""), std::string::npos);
+  EXPECT_NE(ReadFile(out).find("\"Luz, Maria\""), std::string::npos);
   EXPECT_EQ(app_->ExportHtcds(auditor_, out, false, "r").status().code(), Code::kForbidden);
 }
 
@@ -423,7 +398,7 @@ TEST_F(AppTest, ImportManyRowsProgressAndAudit) {
   auto exported = app_->ExportHtcds(advocate_, out, /*identifying=*/true, "r");
   ASSERT_TRUE(exported.ok()) << exported.status().ToString();
   EXPECT_EQ(*exported, rows);
-  const std::string text = ReadAll(out);
+  const std::string text = ReadFile(out);
   for (int i : {0, 1, 1000, 1999, 2000, 2344}) EXPECT_NE(text.find("\"Name" + std::to_string(i) + "\""), std::string::npos) << i;
   for (const std::string& id : {*cases.begin(), *cases.rbegin()}) {
     auto c = app_->Get(advocate_, RecordKind::kCase, id, "r");
@@ -470,7 +445,7 @@ TEST_F(AppTest, ExportNeutralisesFormulas) {
   ASSERT_TRUE(app_->Create(advocate_, RecordKind::kSurvivor, in, "r").ok());
   const std::string out = dir_ + "/out.csv";
   ASSERT_TRUE(app_->ExportHtcds(advocate_, out, true, "r").ok());
-  EXPECT_NE(ReadAll(out).find("\"'=HYPERLINK"), std::string::npos);
+  EXPECT_NE(ReadFile(out).find("\"'=HYPERLINK"), std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 // Relief screening with the store (issue 3 part 7).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,6 +8,7 @@
 #include <sstream>
 
 #include "app/app.h"
+#include "support/app_fixture.h"
 
 namespace trellis::app {
 namespace {
@@ -20,29 +20,21 @@ using domain::RecordKind;
 const char* kFacts = R"({"date_of_birth":"1995-04-12","immigration_status":"noncitizen_no_lawful_status",
   "last_arrival_date":"2021-11-20","currently_in_us":true})";
 
-class CaseScreeningTest : public ::testing::Test {
+class CaseScreeningTest : public testing::AppFixture {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/case_screening_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
-    ASSERT_TRUE(App::Init({dir_}).ok());
-    auto a = App::Open({.data_dir = dir_, .rules_dir = std::string(TRELLIS_SOURCE_DIR) + "/rules"});
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    app_ = std::move(a).value();
-    ngo_ = app_->AddAgency(CliOperator(), "NGO", domain::AgencyKind::kNgoServiceProvider)->id;
+    ASSERT_NO_FATAL_FAILURE(AppFixture::SetUp());
     auto att = app_->AddUser(CliOperator(), ngo_, "attorney1", "", domain::Role::kAttorney, "a good long passphrase");
     attorney_ = app_->PrincipalFor(*att);
     RecordInput s;
     s.set = {{"prs_FirstName", "Ana"}};
     survivor_ = app_->Create(attorney_, RecordKind::kSurvivor, s, "r")->record.id;
   }
-  void TearDown() override {
-    app_.reset();
-    fs::remove_all(dir_);
+  // The repository's rules, on the system clock.
+  OpenOptions Options() override {
+    return {.data_dir = dir_, .rules_dir = std::string(TRELLIS_SOURCE_DIR) + "/rules"};
   }
-  std::string dir_, ngo_, survivor_;
-  std::unique_ptr<App> app_;
+  std::string survivor_;
   Principal attorney_;
 };
 

@@ -2,30 +2,20 @@
 // request (S3), signer rules (S2), break-glass (S14), compelled disclosure (S20) and the
 // accounting of disclosures (S13).
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "app/app.h"
+#include "support/app_fixture.h"
 
 namespace trellis::app {
 namespace {
 
-namespace fs = std::filesystem;
 using domain::RecordKind;
 using domain::Role;
 
-class ConsentTest : public ::testing::Test {
+class ConsentTest : public testing::AppFixture {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/consent_test_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
-    ASSERT_TRUE(App::Init({dir_}).ok());
-    auto a = App::Open({.data_dir = dir_, .clock = &clock_});
-    ASSERT_TRUE(a.ok());
-    app_ = std::move(a).value();
-    ngo_ = app_->AddAgency(CliOperator(), "NGO", domain::AgencyKind::kNgoServiceProvider)->id;
+    ASSERT_NO_FATAL_FAILURE(AppFixture::SetUp());
     le_ = app_->AddAgency(CliOperator(), "Sheriff", domain::AgencyKind::kLawEnforcementLocal)->id;
     advocate_ = User(ngo_, "advocate1", Role::kAdvocate);
     colleague_ = User(ngo_, "advocate2", Role::kAdvocate);
@@ -40,15 +30,6 @@ class ConsentTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     survivor_ = s->record.id;
   }
-  void TearDown() override {
-    app_.reset();
-    fs::remove_all(dir_);
-  }
-  Principal User(const std::string& agency, const std::string& name, Role role) {
-    auto u = app_->AddUser(CliOperator(), agency, name, name, role, "a good long passphrase");
-    EXPECT_TRUE(u.ok());
-    return app_->PrincipalFor(*u);
-  }
   ReleaseInput Release(std::vector<std::string> cats, const std::string& expires) {
     ReleaseInput in;
     in.survivor_id = survivor_;
@@ -62,9 +43,7 @@ class ConsentTest : public ::testing::Test {
   std::string Today() const { return FormatDate(clock_.NowMicros()); }
   std::string DaysAhead(int d) const { return FormatDate(clock_.NowMicros() + int64_t{d} * 86'400'000'000); }
 
-  FakeClock clock_{1'780'000'000'000'000};
-  std::string dir_, ngo_, le_, survivor_;
-  std::unique_ptr<App> app_;
+  std::string le_, survivor_;
   Principal advocate_, colleague_, supervisor_, officer_;
 };
 

@@ -3,32 +3,24 @@
 // that case), revocation, attorney work product (S4), the signed copy of a release, the
 // accounting of disclosures, erasure and backups (S6).
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "app/app.h"
 #include "app/file_type.h"
 #include "domain/evidence.h"
+#include "support/app_fixture.h"
 
 namespace trellis::app {
 namespace {
 
-namespace fs = std::filesystem;
 using domain::RecordKind;
 using domain::Role;
 
 const std::string kPdf = "%PDF-1.4\n% evidence canary QX7-EVIDENCE-BYTES\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
 
-class EvidenceTest : public ::testing::Test {
+class EvidenceTest : public testing::AppFixture {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/evidence_test_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
-    ASSERT_TRUE(App::Init({dir_}).ok());
-    Open();
-    ngo_ = app_->AddAgency(CliOperator(), "NGO", domain::AgencyKind::kNgoServiceProvider)->id;
+    ASSERT_NO_FATAL_FAILURE(AppFixture::SetUp());
     le_ = app_->AddAgency(CliOperator(), "Sheriff", domain::AgencyKind::kLawEnforcementLocal)->id;
     advocate_ = User(ngo_, "advocate1", Role::kAdvocate);
     attorney_ = User(ngo_, "attorney1", Role::kAttorney);
@@ -40,20 +32,6 @@ class EvidenceTest : public ::testing::Test {
     auto s = app_->Create(advocate_, RecordKind::kSurvivor, in, "r");
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     survivor_ = s->record.id;
-  }
-  void Open() {
-    auto a = App::Open({.data_dir = dir_, .clock = &clock_});
-    ASSERT_TRUE(a.ok());
-    app_ = std::move(a).value();
-  }
-  void TearDown() override {
-    app_.reset();
-    fs::remove_all(dir_);
-  }
-  Principal User(const std::string& agency, const std::string& name, Role role) {
-    auto u = app_->AddUser(CliOperator(), agency, name, name, role, "a good long passphrase");
-    EXPECT_TRUE(u.ok());
-    return app_->PrincipalFor(*u);
   }
   std::string Item(const Principal& by, const std::string& title, const std::string& kind = "written_statement") {
     auto v = app_->CreateEvidence(by, {survivor_, "", title, kind, "said on the phone", "2026-01-05"}, "r");
@@ -72,9 +50,7 @@ class EvidenceTest : public ::testing::Test {
     return app_->CreateRelease(advocate_, in, "r");
   }
 
-  FakeClock clock_{1'780'000'000'000'000};
-  std::string dir_, ngo_, le_, survivor_;
-  std::unique_ptr<App> app_;
+  std::string le_, survivor_;
   Principal advocate_, attorney_, supervisor_, officer_;
 };
 
@@ -265,7 +241,7 @@ TEST_F(EvidenceTest, ErasureAndBackupsCryptoShredTheFiles) {
   EXPECT_EQ(app_->GetEvidence(advocate_, id, "r").status().code(), Code::kNotFound);
   app_.reset();
   ASSERT_TRUE(Restore(dir_, "", backup).ok());
-  Open();
+  Reopen();
   // The old backup brought the item back, but not the key: its file stays unreadable.
   auto f = app_->GetEvidenceContent(advocate_, id, "r");
   EXPECT_EQ(f.status().code(), Code::kDataLoss);

@@ -3,43 +3,25 @@
 #include "app/jobs.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <thread>
+
+#include "support/app_fixture.h"
 
 namespace trellis::app {
 namespace {
 
-namespace fs = std::filesystem;
 using domain::Role;
 
-class JobsTest : public ::testing::Test {
+class JobsTest : public testing::AppFixture {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/jobs_test_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
-    ASSERT_TRUE(App::Init({dir_}).ok());
-    auto a = App::Open({.data_dir = dir_, .clock = &clock_});
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    app_ = std::move(a).value();
-    ngo_ = app_->AddAgency(CliOperator(), "NGO", domain::AgencyKind::kNgoServiceProvider)->id;
-    supervisor_ = User("sup1", Role::kSupervisor);
-    other_supervisor_ = User("sup2", Role::kSupervisor);
-    advocate_ = User("adv1", Role::kAdvocate);
+    ASSERT_NO_FATAL_FAILURE(AppFixture::SetUp());
+    supervisor_ = User(ngo_, "sup1", Role::kSupervisor);
+    other_supervisor_ = User(ngo_, "sup2", Role::kSupervisor);
+    advocate_ = User(ngo_, "adv1", Role::kAdvocate);
     jobs_ = std::make_unique<Jobs>(*app_);
-  }
-  void TearDown() override {
-    jobs_.reset();
-    app_.reset();
-    fs::remove_all(dir_);
-  }
-  Principal User(const std::string& name, Role role) {
-    auto u = app_->AddUser(CliOperator(), ngo_, name, name, role, "a good long passphrase");
-    EXPECT_TRUE(u.ok()) << u.status().ToString();
-    return app_->PrincipalFor(*u);
   }
   JobView Wait(const std::string& id) {
     for (int i = 0; i < 400; ++i) {
@@ -51,10 +33,7 @@ class JobsTest : public ::testing::Test {
     ADD_FAILURE() << "job did not finish";
     return {};
   }
-  FakeClock clock_{1'780'000'000'000'000};
-  std::string dir_, ngo_;
-  std::unique_ptr<App> app_;
-  std::unique_ptr<Jobs> jobs_;
+  std::unique_ptr<Jobs> jobs_;  // destroyed before app_ (a member of the base)
   Principal supervisor_, other_supervisor_, advocate_;
 };
 

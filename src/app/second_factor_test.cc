@@ -1,50 +1,32 @@
 // TOTP second factor use cases over a real SQLite store: enrolment, login with a code, replay,
 // window, recovery codes, lockout, disabling, reset, sealing at rest and key rotation.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 #include <vector>
 
 #include "app/app.h"
 #include "crypto/totp.h"
 #include "storage/store.h"
+#include "support/app_fixture.h"
 #include "support/harness.h"
 
 namespace trellis::app {
 namespace {
 
-namespace fs = std::filesystem;
 using domain::Role;
+using testing::ReadFile;
 
 constexpr char kPassword[] = "a good long passphrase";
 
-class SecondFactorTest : public ::testing::Test {
+class SecondFactorTest : public testing::AppFixture {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/second_factor_test_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
-    ASSERT_TRUE(App::Init({dir_}).ok());
-    Reopen();
-    ngo_ = app_->AddAgency(CliOperator(), "NGO", domain::AgencyKind::kNgoServiceProvider)->id;
+    ASSERT_NO_FATAL_FAILURE(AppFixture::SetUp());
     other_ = app_->AddAgency(CliOperator(), "Clinic", domain::AgencyKind::kLegalServices)->id;
     AddUser(ngo_, "advocate1", Role::kAdvocate);
     AddUser(ngo_, "admin1", Role::kAdministrator);
     AddUser(other_, "admin2", Role::kAdministrator);
-  }
-  void TearDown() override {
-    app_.reset();
-    fs::remove_all(dir_);
-  }
-  void Reopen() {
-    app_.reset();
-    auto a = App::Open({.data_dir = dir_, .clock = &clock_});
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    app_ = std::move(a).value();
   }
   void AddUser(const std::string& agency, const std::string& name, Role role) {
     ASSERT_TRUE(app_->AddUser(CliOperator(), agency, name, name, role, kPassword).ok());
@@ -69,15 +51,8 @@ class SecondFactorTest : public ::testing::Test {
     clock_.AdvanceSeconds(30);  // the confirming step is spent
     return codes.ok() ? *codes : std::vector<std::string>{};
   }
-  std::string ReadAll(const std::string& path) {
-    std::stringstream ss;
-    ss << std::ifstream(path, std::ios::binary).rdbuf();
-    return ss.str();
-  }
 
-  FakeClock clock_{1'780'000'000'000'000};
-  std::string dir_, ngo_, other_, secret_;
-  std::unique_ptr<App> app_;
+  std::string other_, secret_;
 };
 
 TEST_F(SecondFactorTest, EnrolThenLoginNeedsACurrentCodeOnce) {
@@ -222,8 +197,8 @@ TEST_F(SecondFactorTest, SecretSealedAtRestAndSurvivesKeyRotation) {
   Reopen();
   EXPECT_TRUE(app_->Login("advocate1", kPassword, "r", Code()).ok());
   app_.reset();
-  const std::string db = ReadAll(dir_ + "/trellis.db") + ReadAll(dir_ + "/trellis.db-wal") +
-                         ReadAll(dir_ + "/trellis-audit.db") + ReadAll(dir_ + "/trellis-audit.db-wal");
+  const std::string db = ReadFile(dir_ + "/trellis.db") + ReadFile(dir_ + "/trellis.db-wal") +
+                         ReadFile(dir_ + "/trellis-audit.db") + ReadFile(dir_ + "/trellis-audit.db-wal");
   EXPECT_EQ(db.find(secret_), std::string::npos);
   EXPECT_EQ(db.find(b32), std::string::npos);
   for (const auto& c : recovery) {

@@ -61,6 +61,39 @@ TEST(FieldCipher, SealFieldToIsSealFieldInPlace) {
   }
 }
 
+// The envelope bytes of docs/formats/field-envelope.md: version 0x01, the key version as a
+// big-endian u32, the nonce; the AD with its u32s big-endian too. Every envelope ever stored
+// depends on them, so they are pinned here rather than only round-tripped.
+TEST(FieldCipher, HeaderAndAdBytesFollowTheFormat) {
+  Key32 k = Key32::Random();
+  for (const auto& [version, header] :
+       {std::pair<uint32_t, std::string>{1, std::string("\x01\x00\x00\x00\x01", 5)},
+        {0xa1b2c3d4, std::string("\x01\xa1\xb2\xc3\xd4", 5)}}) {
+    EXPECT_EQ(SealField(k, version, "s_rec1", "prs_FirstName", "Maria").substr(0, 5), header);
+    std::string in_place(SealedFieldSize(5), '\0');
+    SealFieldTo(in_place.data(), k, version, "s_rec1", "prs_FirstName", "Maria");
+    EXPECT_EQ(in_place.substr(0, 5), header);
+    EXPECT_EQ(WrapDataKey(k, version, "s_rec1", Key32::Random()).substr(0, 5), header);
+  }
+
+  // An envelope built by hand from the format document opens.
+  const std::string ad = std::string("F\x00\x00\x00\x06s_rec1prs_FirstName\xa1\xb2\xc3\xd4", 5 + 6 + 13 + 4);
+  uint8_t nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES];
+  randombytes_buf(nonce, sizeof nonce);
+  std::string env =
+      std::string("\x01\xa1\xb2\xc3\xd4", 5) + std::string(reinterpret_cast<char*>(nonce), sizeof nonce);
+  std::string ct(5 + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  unsigned long long clen = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      reinterpret_cast<uint8_t*>(ct.data()), &clen, reinterpret_cast<const uint8_t*>("Maria"), 5,
+      reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), nullptr, nonce, k.data());
+  env += ct;
+  EXPECT_EQ(EnvelopeKeyVersion(env), 0xa1b2c3d4u);
+  auto opened = OpenField(k, "s_rec1", "prs_FirstName", env);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*opened, "Maria");
+}
+
 // Keys come from a per-thread buffer of random bytes and nonces from a per-thread stream: each
 // byte is handed out once, also across threads and across a fork (the child drops the parent's
 // buffer and stream).

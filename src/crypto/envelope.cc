@@ -14,8 +14,14 @@ constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr size_t kHeader = 1 + 4 + kNonce;
 
+// The one encoding of a u32 in envelopes and their AD: 4 bytes, big-endian.
+void StoreU32(char* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (8 * (3 - i))) & 0xff);
+}
 void PutU32(std::string& s, uint32_t v) {
-  for (int i = 3; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  char b[4];
+  StoreU32(b, v);
+  s.append(b, sizeof b);
 }
 uint32_t GetU32(std::string_view s, size_t at) {
   uint32_t v = 0;
@@ -88,7 +94,7 @@ void NonceBytes(uint8_t* out, size_t n) {
 // version byte | u32 | nonce | ciphertext+tag, written to `out` (kHeader + pt.size() + kTag bytes)
 void SealTo(char* out, const Key32& key, uint32_t version, std::string_view ad, std::string_view pt) {
   out[0] = static_cast<char>(kEnvelopeV1);
-  for (int i = 0; i < 4; ++i) out[1 + i] = static_cast<char>((version >> (8 * (3 - i))) & 0xff);
+  StoreU32(out + 1, version);
   uint8_t* nonce = reinterpret_cast<uint8_t*>(out) + 5;
   NonceBytes(nonce, kNonce);
   unsigned long long clen = 0;

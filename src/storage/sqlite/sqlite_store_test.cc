@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include <thread>
 
 #include "storage/store.h"
+#include "support/test_dir.h"
 
 namespace trellis::storage {
 namespace {
@@ -41,16 +41,6 @@ std::set<std::string> TableNames(const std::string& path) {
 
 class SqliteAuditFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = ::testing::TempDir() + "/sqlite_audit_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = dir_ + "/trellis.db";
-    audit_path_ = dir_ + "/trellis-audit.db";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::unique_ptr<CaseStore> Open(bool create = false) {
     auto s = OpenSqliteStore(path_, {.reader_connections = 2, .create_if_missing = create});
     EXPECT_TRUE(s.ok()) << s.status().ToString();
@@ -80,7 +70,9 @@ class SqliteAuditFileTest : public ::testing::Test {
     return n;
   }
 
-  std::string dir_, path_, audit_path_;
+  trellis::testing::TestDir test_dir_;
+  const std::string dir_ = test_dir_.path();
+  const std::string path_ = dir_ + "/trellis.db", audit_path_ = dir_ + "/trellis-audit.db";
 };
 
 TEST_F(SqliteAuditFileTest, AuditFileNamedAfterTheStore) {
@@ -246,13 +238,6 @@ TEST_F(SqliteAuditFileTest, SnapshotIsOneFile) {
             std::vector<std::string>{"1"});
 }
 
-// ReadPin: the reads of one thread share one snapshot until that thread writes.
-class SqliteReadPinTest : public SqliteAuditFileTest {
- protected:
-  // A new store whose meta key "k" is "1".
-  std::unique_ptr<CaseStore> OpenWithMeta1();
-};
-
 void SetMeta(CaseStore& s, const std::string& v) {
   ASSERT_TRUE(s.Write([&](Txn& t) { return t.SetMeta("k", v); }).ok());
 }
@@ -266,23 +251,27 @@ void SetMetaElsewhere(CaseStore& s, const std::string& v) {
   t.join();
 }
 
-std::unique_ptr<CaseStore> SqliteReadPinTest::OpenWithMeta1() {
-  auto s = Open(/*create=*/true);
-  if (s) SetMeta(*s, "1");
-  return s;
-}
+// ReadPin: the reads of one thread share one snapshot until that thread writes.
+class SqliteReadPinTest : public SqliteAuditFileTest {
+ protected:
+  // Each test starts with a new store whose meta key "k" is "1".
+  void SetUp() override {
+    store_ = Open(/*create=*/true);
+    ASSERT_TRUE(store_);
+    ASSERT_NO_FATAL_FAILURE(SetMeta(*store_, "1"));
+  }
+  std::unique_ptr<CaseStore> store_;
+};
 
 TEST_F(SqliteReadPinTest, WithoutAPinEveryReadSeesTheLatestCommit) {
-  auto s = OpenWithMeta1();
-  ASSERT_TRUE(s);
+  const auto& s = store_;
   EXPECT_EQ(Meta(*s), "1");
   SetMetaElsewhere(*s, "2");
   EXPECT_EQ(Meta(*s), "2");
 }
 
 TEST_F(SqliteReadPinTest, PinnedReadsShareOneSnapshot) {
-  auto s = OpenWithMeta1();
-  ASSERT_TRUE(s);
+  const auto& s = store_;
   {
     auto pin = s->PinReads();
     ASSERT_TRUE(pin);
@@ -300,8 +289,7 @@ TEST_F(SqliteReadPinTest, PinnedReadsShareOneSnapshot) {
 }
 
 TEST_F(SqliteReadPinTest, AWriteOnThePinnedThreadEndsTheSnapshot) {
-  auto s = OpenWithMeta1();
-  ASSERT_TRUE(s);
+  const auto& s = store_;
   auto pin = s->PinReads();
   ASSERT_TRUE(pin);
   EXPECT_EQ(Meta(*s), "1");
