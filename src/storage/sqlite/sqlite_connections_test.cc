@@ -2,34 +2,23 @@
 // the audit file only (an audit commit and a store write do not wait for each other), and a
 // reader's cached token rows follow every commit to the store file, by any connection.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
 #include <future>
 #include <thread>
 
 #include "core/status.h"
 #include "storage/store.h"
+#include "support/test_dir.h"
 
 namespace trellis::storage {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 class SqliteConnectionsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = ::testing::TempDir() + "/sqlite_conns_" + std::to_string(::getpid()) + "_" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    path_ = dir_ + "/trellis.db";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // One reader connection: every read of the store goes through the same (caching) reader.
   std::unique_ptr<CaseStore> Open(bool create = false) {
     auto s = OpenSqliteStore(path_, {.reader_connections = 1, .create_if_missing = create});
@@ -63,7 +52,8 @@ class SqliteConnectionsTest : public ::testing::Test {
     return "hash-1";
   }
 
-  std::string dir_, path_;
+  trellis::testing::TestDir test_dir_;
+  const std::string path_ = test_dir_.path() + "/trellis.db";
 };
 
 // Each waits at most this long for the other; the old single write lock made them wait in turn.
