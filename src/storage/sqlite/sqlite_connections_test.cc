@@ -148,6 +148,28 @@ TEST_F(SqliteConnectionsTest, CachedTokenRowsFollowEveryCommit) {
   EXPECT_FALSE(s->GetTokenWithUser("no-such-hash").ok());
 }
 
+TEST_F(SqliteConnectionsTest, CachedSessionRowsFollowEveryCommit) {
+  auto s = Open(/*create=*/true);
+  ASSERT_TRUE(s);
+  AddUserWithToken(*s);
+  ASSERT_TRUE(s->Write([](Txn& t) { return t.InsertSession({"cookie-1", "u_1", "csrf", 1, 1, 1000}); }).ok());
+  for (int i = 0; i < 2; ++i) {
+    auto r = s->GetSessionWithUser("cookie-1");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->first.last_seen_at, 1);
+  }
+  ASSERT_TRUE(s->Write([](Txn& t) { return t.TouchSession("cookie-1", 5); }).ok());
+  auto touched = s->GetSessionWithUser("cookie-1");
+  ASSERT_TRUE(touched.ok());
+  EXPECT_EQ(touched->first.last_seen_at, 5);
+  {
+    auto other = Open();  // a logout served by another process
+    ASSERT_TRUE(other);
+    ASSERT_TRUE(other->Write([](Txn& t) { return t.DeleteSession("cookie-1"); }).ok());
+  }
+  EXPECT_FALSE(s->GetSessionWithUser("cookie-1").ok());
+}
+
 TEST_F(SqliteConnectionsTest, CachedTokenRowsKeepAPinnedSnapshot) {
   auto s = Open(/*create=*/true);
   ASSERT_TRUE(s);

@@ -119,9 +119,11 @@ struct Conn {
   Conn& operator=(const Conn&) = delete;
   sqlite3* db;
   std::unordered_map<std::string, sqlite3_stmt*> cache;
-  // Token rows this reader read while the store file stayed unchanged (RowCacheFresh).
+  // Token and session rows (with their users') this reader read while the store file stayed
+  // unchanged (RowCacheFresh), by token hash.
   int64_t rows_version = -1;
   std::unordered_map<std::string, std::pair<TokenRow, UserRow>> token_rows;
+  std::unordered_map<std::string, std::pair<SessionRow, UserRow>> session_rows;
 };
 
 // True when the rows cached on reader `c` are still what its reads would return, i.e. no
@@ -147,7 +149,25 @@ bool RowCacheFresh(Conn& c) {
   if (row && version == c.rows_version) return true;
   c.rows_version = row ? version : -1;
   c.token_rows.clear();
+  c.session_rows.clear();
   return false;
+}
+
+// The row `rows` holds for `key` while it is fresh (RowCacheFresh), else `read()`, which is kept
+// when found (at most 256 per map: a client sends the same token or cookie with each request).
+template <typename Row>
+Result<Row> CachedRow(Conn& c, std::unordered_map<std::string, Row>& rows, const std::string& key,
+                      const std::function<Result<Row>()>& read) {
+  if (RowCacheFresh(c)) {
+    auto hit = rows.find(key);
+    if (hit != rows.end()) return hit->second;
+  }
+  Result<Row> r = read();
+  if (r.ok() && c.rows_version >= 0) {
+    if (rows.size() >= 256) rows.clear();
+    rows.emplace(key, *r);
+  }
+  return r;
 }
 
 // A cached statement borrowed for one use; reset and unbound when the Stmt goes away.
@@ -886,10 +906,14 @@ class SqliteStore final : public CaseStore {
       static const std::string sql =
           std::string("SELECT s.token_hash, s.user_id, s.csrf_hash, s.created_at, s.last_seen_at, s.expires_at, ") +
           Prefixed("u.", kUserCols) + " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash=?";
-      Stmt s(db, sql);
-      s.BindBlob(1, token_hash);
-      if (s.Step() != SQLITE_ROW) return Status::NotFound();
-      return std::make_pair(SessionRow{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), s.Int(5)}, ReadUser(s, 6));
+      return CachedRow<std::pair<SessionRow, UserRow>>(
+          db, db.session_rows, token_hash, [&]() -> Result<std::pair<SessionRow, UserRow>> {
+            Stmt s(db, sql);
+            s.BindBlob(1, token_hash);
+            if (s.Step() != SQLITE_ROW) return Status::NotFound();
+            return std::make_pair(SessionRow{s.Text(0), s.Text(1), s.Text(2), s.Int(3), s.Int(4), s.Int(5)},
+                                  ReadUser(s, 6));
+          });
     });
   }
   Result<std::pair<TokenRow, UserRow>> GetTokenWithUser(const std::string& token_hash) override {
@@ -897,20 +921,14 @@ class SqliteStore final : public CaseStore {
       static const std::string sql =
           std::string("SELECT t.id, t.token_hash, t.user_id, t.name, t.created_at, t.expires_at, t.revoked_at, ") +
           Prefixed("u.", kUserCols) + " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash=?";
-      // A client sends the same token with each request: its row and its user's are read once
-      // per change of the store file (RowCacheFresh). Only found tokens are kept, at most 256.
-      if (RowCacheFresh(db)) {
-        auto hit = db.token_rows.find(token_hash);
-        if (hit != db.token_rows.end()) return hit->second;
-      }
-      Stmt s(db, sql);
-      s.BindBlob(1, token_hash);
-      if (s.Step() != SQLITE_ROW) return Status::NotFound();
-      auto found = std::make_pair(TokenRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5), s.Int(6)},
+      return CachedRow<std::pair<TokenRow, UserRow>>(
+          db, db.token_rows, token_hash, [&]() -> Result<std::pair<TokenRow, UserRow>> {
+            Stmt s(db, sql);
+            s.BindBlob(1, token_hash);
+            if (s.Step() != SQLITE_ROW) return Status::NotFound();
+            return std::make_pair(TokenRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Int(4), s.Int(5), s.Int(6)},
                                   ReadUser(s, 7));
-      if (db.token_rows.size() >= 256) db.token_rows.clear();
-      if (db.rows_version >= 0) db.token_rows.emplace(token_hash, found);
-      return found;
+          });
     });
   }
   Result<RecordRead> GetRecordForRead(RecordKind kind, const std::string& id) override {
