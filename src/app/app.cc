@@ -151,7 +151,8 @@ Status App::Impl::AuditEntry(const Principal& p, std::string action, std::string
 }
 
 Status App::Impl::AuditEntryWith(std::any attachment, const Principal& p, std::string action, std::string outcome,
-                                 std::string target, std::string survivor, std::string request, std::string detail) {
+                                 std::string target, std::string survivor, std::string request, std::string detail,
+                                 audit::Log::Done then) {
   audit::Entry e{.actor = p.user.id,
                  .action = std::move(action),
                  .outcome = std::move(outcome),
@@ -162,11 +163,18 @@ Status App::Impl::AuditEntryWith(std::any attachment, const Principal& p, std::s
   if (AuditDeferral::State* d = current_deferral) {
     // The caller holds the result back until the entry is durable (AuditDeferral).
     d->Queued();
-    log->AppendThen(std::move(e), [keep = d->shared_from_this()](const Status& st) { keep->Committed(st); },
-                    std::move(attachment));
+    log->AppendThen(
+        std::move(e),
+        [keep = d->shared_from_this(), then = std::move(then)](const Status& st) {
+          if (then) then(st);  // before the deferral may release the response
+          keep->Committed(st);
+        },
+        std::move(attachment));
     return Status::Ok();
   }
-  return log->Append(std::move(e), std::move(attachment));
+  Status st = log->Append(std::move(e), std::move(attachment));
+  if (then) then(st);
+  return st;
 }
 
 Status App::Init(const InitOptions& o) {
@@ -234,6 +242,12 @@ bool App::store_is_embedded() const { return !storage::IsPostgresLocation(impl_-
 Status App::Audit(const Principal& p, const std::string& action, const std::string& outcome, const std::string& target,
                   const std::string& survivor, const std::string& request_id, const std::string& detail) {
   return impl_->AuditEntry(p, action, outcome, target, survivor, request_id, detail);
+}
+
+Status App::AuditThen(const Principal& p, const std::string& action, const std::string& outcome,
+                      const std::string& target, const std::string& survivor, const std::string& request_id,
+                      const std::string& detail, std::function<void(const Status&)> durable) {
+  return impl_->AuditEntryWith({}, p, action, outcome, target, survivor, request_id, detail, std::move(durable));
 }
 
 Result<App::AuditVerifyResult> App::VerifyAudit() {

@@ -76,9 +76,11 @@ struct App::Impl {
   Status AuditEntry(const Principal& p, std::string action, std::string outcome, std::string target,
                     std::string survivor, std::string request, std::string detail = {});
   // The same, with a row the audit sink writes in the entry's batch transaction (a
-  // storage::DisclosureRow): durable exactly when the entry is.
+  // storage::DisclosureRow): durable exactly when the entry is. `then`, if given, is told the
+  // entry's fate (App::AuditThen).
   Status AuditEntryWith(std::any attachment, const Principal& p, std::string action, std::string outcome,
-                        std::string target, std::string survivor, std::string request, std::string detail);
+                        std::string target, std::string survivor, std::string request, std::string detail,
+                        audit::Log::Done then = {});
 
   policy::Subject SubjectOf(const Principal& p) const;
 

@@ -78,4 +78,22 @@ std::string ReadFile(const std::string& path);
 // Runs `fn` on `n` threads released together (a latch), and joins them.
 void RunTogether(int n, const std::function<void()>& fn);
 
+// Fault injection for the audit sink of a SQLite store, without a hook in the production code:
+// while it lives, every group commit holding an audit entry whose action is `action` fails (a
+// trigger in the audit file `<data_dir>/trellis-audit.db` aborts the batch's transaction), as a
+// full disk or a failing database would. Works for a store opened in this process or served by
+// another one (SQLite re-reads the schema). The destructor removes the trigger.
+class FailingAuditAction {
+ public:
+  FailingAuditAction(const std::string& data_dir, const std::string& action);
+  ~FailingAuditAction();
+  FailingAuditAction(const FailingAuditAction&) = delete;
+  FailingAuditAction& operator=(const FailingAuditAction&) = delete;
+  bool ok() const { return ok_; }  // the trigger is in place
+
+ private:
+  std::string audit_path_;
+  bool ok_ = false;
+};
+
 }  // namespace trellis::testing
