@@ -131,7 +131,7 @@ TEST_F(JobsTest, AFailedDownloadAuditKeepsTheExport) {
   ASSERT_TRUE(j.ok()) << j.status().ToString();
   ASSERT_EQ(Wait(j->id).state, "done");
   {
-    testing::FailingAuditAction failing(dir_, "job.file");
+    testing::FailingAuditEntries failing(dir_, "job.file");
     ASSERT_TRUE(failing.ok());
     for (int attempt = 0; attempt < 2; ++attempt) {
       auto lost = jobs_->TakeFile(supervisor_, j->id, "r2");
@@ -153,7 +153,7 @@ TEST_F(JobsTest, AFailedDownloadAuditKeepsTheExport) {
   ASSERT_TRUE(k.ok()) << k.status().ToString();
   ASSERT_EQ(Wait(k->id).state, "done");
   {
-    testing::FailingAuditAction failing(dir_, "job.file");
+    testing::FailingAuditEntries failing(dir_, "job.file");
     ASSERT_TRUE(failing.ok());
     EXPECT_FALSE(jobs_->TakeFile(supervisor_, k->id, "r8").ok());
   }

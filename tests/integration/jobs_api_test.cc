@@ -198,7 +198,7 @@ TEST_F(JobsApiTest, AFailedDownloadAuditKeepsTheExport) {
   json done = Wait(sup, id);
   ASSERT_EQ(done["state"], "done");
   {
-    FailingAuditAction failing(demo_->data, "job.file");
+    FailingAuditEntries failing(demo_->data, "job.file");
     ASSERT_TRUE(failing.ok());
     auto failed = Http(port(), "GET", "/api/v1/jobs/" + id + "/file", "", sup.Headers(false));
     // The status is the store's error (the injected abort is a constraint failure); never the

@@ -208,16 +208,17 @@ bool ExecOnAuditFile(const std::string& path, const std::string& sql) {
 
 }  // namespace
 
-FailingAuditAction::FailingAuditAction(const std::string& data_dir, const std::string& action)
+FailingAuditEntries::FailingAuditEntries(const std::string& data_dir, const std::string& value)
     : audit_path_(data_dir + "/trellis-audit.db") {
-  // An encoded entry is TAB-separated: v1, seq, time, actor, action, ... (docs/formats/audit-chain.md).
+  // An encoded entry is TAB-separated: v1, seq, time, actor, action, outcome, target, ...
+  // (docs/formats/audit-chain.md).
   ok_ = ExecOnAuditFile(audit_path_,
                         "CREATE TRIGGER test_failing_audit BEFORE INSERT ON audit_log "
-                        "WHEN instr(CAST(NEW.entry AS TEXT), char(9) || '" + action + "' || char(9)) > 0 "
+                        "WHEN instr(CAST(NEW.entry AS TEXT), char(9) || '" + value + "' || char(9)) > 0 "
                         "BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END;");
 }
 
-FailingAuditAction::~FailingAuditAction() {
+FailingAuditEntries::~FailingAuditEntries() {
   if (ok_) ExecOnAuditFile(audit_path_, "DROP TRIGGER IF EXISTS test_failing_audit;");
 }
 

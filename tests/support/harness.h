@@ -79,16 +79,17 @@ std::string ReadFile(const std::string& path);
 void RunTogether(int n, const std::function<void()>& fn);
 
 // Fault injection for the audit sink of a SQLite store, without a hook in the production code:
-// while it lives, every group commit holding an audit entry whose action is `action` fails (a
-// trigger in the audit file `<data_dir>/trellis-audit.db` aborts the batch's transaction), as a
-// full disk or a failing database would. Works for a store opened in this process or served by
-// another one (SQLite re-reads the schema). The destructor removes the trigger.
-class FailingAuditAction {
+// while it lives, every group commit holding an audit entry one of whose fields equals `value`
+// (its action, such as "job.file", or an id it names as its target) fails: a trigger in the
+// audit file `<data_dir>/trellis-audit.db` aborts the batch's transaction, as a full disk or a
+// failing database would. Works for a store opened in this process or served by another one
+// (SQLite re-reads the schema). The destructor removes the trigger.
+class FailingAuditEntries {
  public:
-  FailingAuditAction(const std::string& data_dir, const std::string& action);
-  ~FailingAuditAction();
-  FailingAuditAction(const FailingAuditAction&) = delete;
-  FailingAuditAction& operator=(const FailingAuditAction&) = delete;
+  FailingAuditEntries(const std::string& data_dir, const std::string& value);
+  ~FailingAuditEntries();
+  FailingAuditEntries(const FailingAuditEntries&) = delete;
+  FailingAuditEntries& operator=(const FailingAuditEntries&) = delete;
   bool ok() const { return ok_; }  // the trigger is in place
 
  private:
