@@ -1,5 +1,7 @@
 #include "app/app.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -7,6 +9,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include "app/impl.h"
 #include "core/ids.h"
@@ -151,7 +155,8 @@ Status App::Impl::AuditEntry(const Principal& p, std::string action, std::string
 }
 
 Status App::Impl::AuditEntryWith(std::any attachment, const Principal& p, std::string action, std::string outcome,
-                                 std::string target, std::string survivor, std::string request, std::string detail) {
+                                 std::string target, std::string survivor, std::string request, std::string detail,
+                                 audit::Log::Done then) {
   audit::Entry e{.actor = p.user.id,
                  .action = std::move(action),
                  .outcome = std::move(outcome),
@@ -162,11 +167,18 @@ Status App::Impl::AuditEntryWith(std::any attachment, const Principal& p, std::s
   if (AuditDeferral::State* d = current_deferral) {
     // The caller holds the result back until the entry is durable (AuditDeferral).
     d->Queued();
-    log->AppendThen(std::move(e), [keep = d->shared_from_this()](const Status& st) { keep->Committed(st); },
-                    std::move(attachment));
+    log->AppendThen(
+        std::move(e),
+        [keep = d->shared_from_this(), then = std::move(then)](const Status& st) {
+          if (then) then(st);  // before the deferral may release the response
+          keep->Committed(st);
+        },
+        std::move(attachment));
     return Status::Ok();
   }
-  return log->Append(std::move(e), std::move(attachment));
+  Status st = log->Append(std::move(e), std::move(attachment));
+  if (then) then(st);
+  return st;
 }
 
 Status App::Init(const InitOptions& o) {
@@ -196,8 +208,80 @@ Status App::Init(const InitOptions& o) {
   });
 }
 
+namespace {
+
+// A restore's temporary files, in the data directory: the decrypted backup
+// ".restore-" + NewRandomId(_, "t") + ".db", the audit file opening it makes beside it
+// (storage::SqliteAuditPath: "-audit.db"), and SQLite's "-wal", "-shm" and "-journal" files of
+// either. Nothing else matches: a stale file is removed only if a restore made it.
+bool IsRestoreTempName(std::string_view name) {
+  constexpr std::string_view kPrefix = ".restore-", kExt = ".db", kAudit = "-audit";
+  if (!name.starts_with(kPrefix)) return false;
+  name.remove_prefix(kPrefix.size());
+  for (std::string_view sqlite_suffix : {"-wal", "-shm", "-journal"}) {
+    if (name.ends_with(sqlite_suffix)) {
+      name.remove_suffix(sqlite_suffix.size());
+      break;
+    }
+  }
+  if (!name.ends_with(kExt)) return false;
+  name.remove_suffix(kExt.size());
+  if (name.ends_with(kAudit)) name.remove_suffix(kAudit.size());
+  return IsWellFormedId(name, "t");
+}
+
+// A flock(2) on the data directory. A restore holds it exclusively from start to end; opening a
+// store takes it shared, without waiting, to remove what restores that were cut short (killed,
+// power loss) left behind: if it cannot, a restore is running and its files are not stale.
+class DataDirLock {
+ public:
+  DataDirLock(const std::string& dir, int operation) : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+    if (fd_ < 0) return;
+    int rc;
+    do {
+      rc = ::flock(fd_, operation);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~DataDirLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+  bool held() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+// Removes the regular files of `data_dir` named like a restore's temporary files. The caller
+// holds the data directory's lock (so no restore is running).
+void RemoveRestoreLeftovers(const std::string& data_dir) {
+  std::vector<fs::path> stale;
+  std::error_code ec;
+  for (fs::directory_iterator it(data_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    // Not a symbolic link, directory or anything else a restore never makes.
+    if (IsRestoreTempName(it->path().filename().string()) && it->symlink_status(type_ec).type() == fs::file_type::regular) {
+      stale.push_back(it->path());
+    }
+  }
+  for (const fs::path& f : stale) fs::remove(f, ec);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<App>> App::Open(const OpenOptions& o) {
   crypto::InitCrypto();
+  {
+    // A restore cut short leaves a copy of a store (with data keys) in the data directory; it
+    // must not outlive an erasure (S6). Skipped while a restore is running.
+    DataDirLock lock(o.data_dir, LOCK_SH | LOCK_NB);
+    if (lock.held()) RemoveRestoreLeftovers(o.data_dir);
+  }
   auto impl = std::make_unique<Impl>();
   impl->data_dir = o.data_dir;
   impl->store_location = StoreLocation(o.data_dir, o.store);
@@ -234,6 +318,12 @@ bool App::store_is_embedded() const { return !storage::IsPostgresLocation(impl_-
 Status App::Audit(const Principal& p, const std::string& action, const std::string& outcome, const std::string& target,
                   const std::string& survivor, const std::string& request_id, const std::string& detail) {
   return impl_->AuditEntry(p, action, outcome, target, survivor, request_id, detail);
+}
+
+Status App::AuditThen(const Principal& p, const std::string& action, const std::string& outcome,
+                      const std::string& target, const std::string& survivor, const std::string& request_id,
+                      const std::string& detail, std::function<void(const Status&)> durable) {
+  return impl_->AuditEntryWith({}, p, action, outcome, target, survivor, request_id, detail, std::move(durable));
 }
 
 Result<App::AuditVerifyResult> App::VerifyAudit() {
@@ -353,9 +443,23 @@ Status Restore(const std::string& data_dir, const std::string& passphrase, const
   if (!key_id.ok()) return key_id.status();
   const crypto::Key32* master = (*ring)->Master(*key_id);
   if (!master) return Status(Code::kFailedPrecondition, "the key ring no longer holds the key of this backup");
+  // One restore at a time in a data directory; what earlier ones cut short left goes first.
+  DataDirLock lock(data_dir, LOCK_EX);
+  if (!lock.held()) return Status(Code::kFailedPrecondition, "cannot lock the data directory " + data_dir);
+  RemoveRestoreLeftovers(data_dir);
   const std::string store_path = data_dir + "/" + kStoreFile, audit_path = storage::SqliteAuditPath(store_path);
   const std::string tmp = data_dir + "/.restore-" + NewRandomId(SystemRng(), "t") + ".db";
   const std::string tmp_audit = storage::SqliteAuditPath(tmp);
+  // Whatever way this returns (an error, an exception), no temporary file stays behind; after
+  // the renames below there is nothing left to remove.
+  struct RemoveTemporaries {
+    std::vector<std::string> files;
+    ~RemoveTemporaries() {
+      for (const std::string& f : files) {
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((f + suffix).c_str());
+      }
+    }
+  } remove_temporaries{{tmp, tmp_audit}};
   TRELLIS_RETURN_IF_ERROR(crypto::DecryptFile(BackupKey(*master), backup_path, tmp));
   Status st = Status::Ok();
   {
@@ -363,7 +467,15 @@ Status Restore(const std::string& data_dir, const std::string& passphrase, const
     auto check = storage::OpenSqliteStore(tmp);
     st = check.ok() ? (*check)->CheckIntegrity() : check.status();
   }
-  if (st.ok() && fs::exists(store_path)) st = storage::MergeDataKeysInto(tmp, store_path);
+  std::error_code exists_ec;
+  if (st.ok()) {
+    const bool live = fs::exists(store_path, exists_ec);
+    if (exists_ec) {
+      st = Status::Internal("cannot look for the store file " + store_path);
+    } else if (live) {
+      st = storage::MergeDataKeysInto(tmp, store_path);
+    }
+  }
   if (st.ok()) {
     // The replaced store's audit file goes first (it must not survive: it would join two
     // histories), then the store file is replaced, then the audit file. A crash in between
@@ -371,7 +483,9 @@ Status Restore(const std::string& data_dir, const std::string& passphrase, const
     // run again — never a store file with another history's audit trail.
     for (const char* suffix : {"-wal", "-shm"}) std::remove((store_path + suffix).c_str());
     for (const char* suffix : {"", "-wal", "-shm"}) std::remove((audit_path + suffix).c_str());
-    if (fs::exists(audit_path)) st = Status::Internal("cannot remove the audit file of the replaced store");
+    if (fs::exists(audit_path, exists_ec) || exists_ec) {
+      st = Status::Internal("cannot remove the audit file of the replaced store");
+    }
   }
   if (st.ok()) {
     if (std::rename(tmp.c_str(), store_path.c_str()) != 0) st = Status::Internal("cannot replace the store");
@@ -380,10 +494,7 @@ Status Restore(const std::string& data_dir, const std::string& passphrase, const
   if (st.ok() && std::rename(tmp_audit.c_str(), audit_path.c_str()) != 0) {
     st = Status::Internal("cannot install the audit file");
   }
-  for (const std::string& f : {tmp, tmp_audit}) {
-    for (const char* suffix : {"", "-wal", "-shm"}) std::remove((f + suffix).c_str());
-  }
-  return st;
+  return st;  // remove_temporaries removes what is left
 }
 
 Status App::Integrity() { return impl_->store->CheckIntegrity(); }

@@ -379,6 +379,15 @@ class App {
   // Appends an audit entry (IDs only); used by the API for events such as denied requests.
   Status Audit(const Principal& p, const std::string& action, const std::string& outcome, const std::string& target,
                const std::string& survivor, const std::string& request_id, const std::string& detail = {});
+  // The same, and `durable` learns the entry's fate: it is called exactly once, with Ok once the
+  // entry is durable or with the append's failure. Without an AuditDeferral that happens before
+  // AuditThen returns (which then returns the same status); inside one, AuditThen returns Ok at
+  // once and `durable` runs on the audit writer thread when the entry's batch has committed or
+  // failed, before the deferral reports it (so it must be quick and must not call App). For
+  // something to be given up only once the record of giving it is durable (Jobs::TakeFile).
+  Status AuditThen(const Principal& p, const std::string& action, const std::string& outcome, const std::string& target,
+                   const std::string& survivor, const std::string& request_id, const std::string& detail,
+                   std::function<void(const Status&)> durable);
 
   // --- TOTP second factor (S8; docs/threat-model.md "Second factor") ---
   // The user manages their own from a signed-in browser session (not an API token); an

@@ -1,8 +1,12 @@
 // Use-case tests over a real SQLite store in a temporary data directory.
 #include "app/app.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <cctype>
 
 #include <filesystem>
 #include <fstream>
@@ -12,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/ids.h"
+#include "core/rng.h"
 #include "storage/store.h"
 #include "support/app_fixture.h"
 #include "support/harness.h"
@@ -277,6 +283,91 @@ TEST_F(AppTest, BackupRestoreRoundTripKeepsTheAuditChain) {
   EXPECT_EQ(v->entries, at_backup - 1);
   EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r")->record.fields.at("prs_FirstName"), "Ana");
   std::remove(backup.c_str());
+}
+
+// A restore cut short (killed, power loss) leaves its temporary files — a decrypted copy of the
+// store and its audit file — in the data directory. The next restore, and the next open of the
+// store, remove them unless a restore is running (it holds a lock on the directory); nothing
+// else is removed, only files named exactly as a restore names them. A restore that fails
+// leaves none of its own.
+TEST_F(AppTest, RestoreLeftoversAreRemovedAndOnlyThose) {
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});
+  const std::string backup = dir_ + "/../" + std::to_string(::getpid()) + "_leftover_backup.trb";
+  ASSERT_TRUE(app_->Backup(backup, /*include_keys=*/false).ok());
+  const std::string damaged = backup + ".damaged";
+  {
+    const std::string bytes = ReadFile(backup);
+    std::ofstream(damaged, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  app_.reset();
+  auto copy = [&](const std::string& from, const std::string& to) {
+    ASSERT_TRUE(fs::copy_file(dir_ + "/" + from, dir_ + "/" + to, fs::copy_options::overwrite_existing));
+  };
+  // What an interrupted restore leaves: the copy, its audit file, SQLite's files beside them.
+  auto leave_leftovers = [&]() {
+    std::vector<std::string> names;
+    const std::string t = ".restore-" + NewRandomId(SystemRng(), "t");
+    copy("trellis.db", t + ".db");
+    copy("trellis-audit.db", t + "-audit.db");
+    for (const std::string& name : {t + ".db", t + "-audit.db"}) names.push_back(name);
+    for (const std::string& name : {t + ".db-wal", t + ".db-shm", t + "-audit.db-wal", t + "-audit.db-journal"}) {
+      std::ofstream(dir_ + "/" + name) << "x";
+      names.push_back(name);
+    }
+    return names;
+  };
+  // Files a restore never makes, some named almost like its own: never removed.
+  const std::string id = NewRandomId(SystemRng(), "t");
+  std::vector<std::string> keep = {".restore-" + id + ".db.bak", ".restore-" + id + "-audit.db~",
+                                   ".restore-notes.db",          ".restore-t_short-audit.db",
+                                   "restore-" + id + ".db",      ".backup-" + id + ".db",
+                                   ".restore-" + id + "-old.db", ".restore-" + id + ".db-wal.1"};
+  std::string upper = id;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  keep.push_back(".restore-" + upper + ".db");
+  for (const std::string& name : keep) std::ofstream(dir_ + "/" + name) << "not a restore's";
+  const std::string dir_named_like_one = ".restore-" + NewRandomId(SystemRng(), "t") + ".db";
+  ASSERT_TRUE(fs::create_directory(dir_ + "/" + dir_named_like_one));
+  const std::string link_named_like_one = ".restore-" + NewRandomId(SystemRng(), "t") + "-audit.db";
+  fs::create_symlink(keep[0], dir_ + "/" + link_named_like_one);
+  keep.push_back(dir_named_like_one);
+  keep.push_back(link_named_like_one);
+  auto files = [&]() {
+    std::set<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_)) out.insert(e.path().filename().string());
+    return out;
+  };
+  std::set<std::string> expected = {"keyring", "trellis.db", "trellis-audit.db"};
+  expected.insert(keep.begin(), keep.end());
+
+  // A restore removes the leftovers first; failing (a damaged backup), it leaves none of its own.
+  leave_leftovers();
+  EXPECT_FALSE(Restore(dir_, "", damaged).ok());
+  EXPECT_EQ(files(), expected);
+
+  // Opening the store removes them, but not while a restore holds the directory.
+  std::vector<std::string> left = leave_leftovers();
+  {
+    const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX), 0);  // as a restore in progress does
+    Reopen();
+    app_.reset();
+    ::close(fd);
+  }
+  for (const std::string& name : left) EXPECT_TRUE(fs::exists(dir_ + "/" + name)) << name;
+  Reopen();
+  app_.reset();
+  EXPECT_EQ(files(), expected);
+
+  // A restore that succeeds leaves exactly the store, its audit file and what was there before.
+  leave_leftovers();
+  ASSERT_TRUE(Restore(dir_, "", backup).ok());
+  EXPECT_EQ(files(), expected);
+  Reopen();
+  EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r")->record.fields.at("prs_FirstName"), "Ana");
+  std::remove(backup.c_str());
+  std::remove(damaged.c_str());
 }
 
 TEST_F(AppTest, RotationKeepsEveryRecordReadable) {

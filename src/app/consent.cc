@@ -89,31 +89,44 @@ Result<std::vector<policy::Grant>> App::Impl::GrantsToAgency(const std::string& 
   return out;
 }
 
+storage::DisclosureRow App::Impl::DisclosureOf(const Principal& p, const std::string& action,
+                                              const std::string& survivor_id, const std::string& record_id,
+                                              std::string categories, const policy::Decision& d,
+                                              const std::string& request_id, int64_t at) const {
+  storage::DisclosureRow r;
+  r.survivor_id = survivor_id;
+  r.record_id = record_id;
+  r.at = at;
+  r.actor_user_id = p.user.id;
+  r.actor_agency_id = p.user.agency_id;
+  r.action = action;
+  r.categories = std::move(categories);
+  r.basis = policy::GrantKindName(d.basis);
+  for (const auto& g : d.grant_ids) r.grant_ids += (r.grant_ids.empty() ? "" : ",") + g;
+  r.request_id = request_id;
+  return r;
+}
+
+Status App::Impl::AppendDisclosures(const Principal& p, std::vector<storage::DisclosureRow> rows) {
+  for (auto& r : rows) {
+    std::string detail = "basis=" + r.basis + ";grants=" + r.grant_ids + ";categories=" + r.categories;
+    std::string action = r.action, record_id = r.record_id, survivor_id = r.survivor_id, request_id = r.request_id;
+    TRELLIS_RETURN_IF_ERROR(AuditEntryWith(std::move(r), p, std::move(action), "disclose", std::move(record_id),
+                                           std::move(survivor_id), std::move(request_id), std::move(detail)));
+  }
+  return Status::Ok();
+}
+
 Status App::Impl::RecordDisclosures(const Principal& p, const std::string& action, const std::vector<Disclosed>& items,
                                     const std::string& request_id) {
   const int64_t now = clock->NowMicros();
   std::vector<storage::DisclosureRow> rows;
+  rows.reserve(items.size());
   for (const auto& it : items) {
-    storage::DisclosureRow r;
-    r.survivor_id = it.view->record.survivor_id;
-    r.record_id = it.view->record.id;
-    r.at = now;
-    r.actor_user_id = p.user.id;
-    r.actor_agency_id = p.user.agency_id;
-    r.action = action;
-    r.categories = CategoriesOf(*it.view);
-    r.basis = policy::GrantKindName(it.decision->basis);
-    for (const auto& g : it.decision->grant_ids) r.grant_ids += (r.grant_ids.empty() ? "" : ",") + g;
-    r.request_id = request_id;
-    rows.push_back(std::move(r));
+    rows.push_back(DisclosureOf(p, action, it.view->record.survivor_id, it.view->record.id, CategoriesOf(*it.view),
+                                *it.decision, request_id, now));
   }
-  for (auto& r : rows) {
-    std::string detail = "basis=" + r.basis + ";grants=" + r.grant_ids + ";categories=" + r.categories;
-    std::string record_id = r.record_id, survivor_id = r.survivor_id;
-    TRELLIS_RETURN_IF_ERROR(AuditEntryWith(std::move(r), p, action, "disclose", std::move(record_id),
-                                           std::move(survivor_id), request_id, std::move(detail)));
-  }
-  return Status::Ok();
+  return AppendDisclosures(p, std::move(rows));
 }
 
 namespace {

@@ -7,6 +7,7 @@
 // another agency is a disclosure (S13).
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "app/app.h"
 #include "app/file_type.h"
@@ -75,6 +76,7 @@ Result<EvidenceView> ViewOfItem(App::Impl& impl, const storage::EvidenceRow& e) 
 // What another agency sees of an item: not who of the owning agency added it, nor the release
 // of its own the item may be the signed copy of, nor the case the item belongs to unless the
 // reader may read that case itself (`case_readable`): the link would tell it that a case exists.
+// When it is shown, the link is a disclosure of the case (RecordItemDisclosures).
 void ForeignItem(EvidenceView* v, bool case_readable) {
   v->created_by.clear();
   v->grant_id.clear();
@@ -89,52 +91,52 @@ struct LoadedItem {
   std::vector<policy::Grant> grants;
 };
 
-// May `subject` read the case `case_id` now? The decision App::Get makes on the case record,
-// with `grants`: those on the item's survivor, whose case it is. A missing case is not readable.
-Result<bool> MayReadCase(App::Impl& impl, const policy::Subject& subject, const std::string& case_id,
-                         const std::vector<policy::Grant>& grants) {
-  if (case_id.empty()) return false;
+// The decision App::Get would make now on `subject` reading the case `case_id`, with `grants`:
+// those on the item's survivor, whose case it is. A missing case (or none) is denied.
+Result<policy::Decision> CaseDecision(App::Impl& impl, const policy::Subject& subject, const std::string& case_id,
+                                      const std::vector<policy::Grant>& grants) {
+  policy::Decision denied;
+  if (case_id.empty()) return denied;
   auto c = impl.store->GetRecord(RecordKind::kCase, case_id);
   if (!c.ok()) {
     if (c.status().code() != Code::kNotFound) return c.status();
-    return false;
+    return denied;
   }
-  return DecideRecord(subject, policy::Action::kRead, *c, impl.clock->NowMicros(), grants).allowed();
+  return DecideRecord(subject, policy::Action::kRead, *c, impl.clock->NowMicros(), grants);
 }
+
+// An item allowed to the reader, and for another agency the decision on the item's case (which
+// says whether the reader sees the link, and on what grants).
+struct ShownItem {
+  const storage::EvidenceRow* row;
+  const policy::Decision* decision;
+  const policy::Decision* case_decision;  // null: no case shown through another agency's read
+};
 
 }  // namespace
 
-// The disclosures of items allowed by cross-agency decisions (one transaction), audited.
+// The disclosures of what cross-agency decisions showed (S13): each item (category
+// named_evidence) and each case an item was shown linked to (category case_link, once per case
+// and request, on the grants that let the reader read the case: the link tells it which case
+// the item belongs to, and that the case exists). Each row rides with its "disclose" audit entry
+// and commits in that entry's group-commit batch, as for records (Impl::RecordDisclosures).
 static Status RecordItemDisclosures(App::Impl& impl, const Principal& p, const std::string& action,
-                                    const std::vector<std::pair<const storage::EvidenceRow*, policy::Decision>>& items,
-                                    const std::string& request_id) {
+                                    const std::vector<ShownItem>& items, const std::string& request_id) {
   std::vector<storage::DisclosureRow> rows;
+  std::set<std::string> cases;
   const int64_t now = impl.clock->NowMicros();
-  for (const auto& [e, d] : items) {
-    if (!d.disclosure) continue;
-    storage::DisclosureRow r;
-    r.survivor_id = e->survivor_id;
-    r.record_id = e->id;
-    r.at = now;
-    r.actor_user_id = p.user.id;
-    r.actor_agency_id = p.user.agency_id;
-    r.action = action;
-    r.categories = policy::kEvidenceCategory;
-    r.basis = policy::GrantKindName(d.basis);
-    for (const auto& g : d.grant_ids) r.grant_ids += (r.grant_ids.empty() ? "" : ",") + g;
-    r.request_id = request_id;
-    rows.push_back(std::move(r));
+  for (const ShownItem& it : items) {
+    const storage::EvidenceRow& e = *it.row;
+    if (!it.decision->disclosure) continue;
+    rows.push_back(impl.DisclosureOf(p, action, e.survivor_id, e.id, policy::kEvidenceCategory, *it.decision,
+                                     request_id, now));
+    if (it.case_decision && it.case_decision->allowed() && it.case_decision->disclosure &&
+        cases.insert(e.case_id).second) {
+      rows.push_back(impl.DisclosureOf(p, action, e.survivor_id, e.case_id, policy::kCaseLinkCategory,
+                                       *it.case_decision, request_id, now));
+    }
   }
-  if (rows.empty()) return Status::Ok();
-  TRELLIS_RETURN_IF_ERROR(impl.store->Write([&](storage::Txn& t) {
-    for (const auto& r : rows) TRELLIS_RETURN_IF_ERROR(t.InsertDisclosure(r));
-    return Status::Ok();
-  }));
-  for (const auto& r : rows) {
-    TRELLIS_RETURN_IF_ERROR(impl.AuditEntry(p, action, "disclose", r.record_id, r.survivor_id, request_id,
-                                            "basis=" + r.basis + ";grants=" + r.grant_ids + ";categories=" + r.categories));
-  }
-  return Status::Ok();
+  return impl.AppendDisclosures(p, std::move(rows));
 }
 
 // One item and the decision on it; kNotFound (audited) when missing or denied.
@@ -276,20 +278,24 @@ Result<std::vector<EvidenceView>> App::ListEvidence(const Principal& p, const st
     return Status::NotFound();
   }
   std::vector<EvidenceView> out;
-  std::map<std::string, bool> case_readable;  // several items may belong to one case
+  std::vector<ShownItem> shown;
+  std::map<std::string, policy::Decision> case_decisions;  // several items may belong to one case
   for (const auto& [e, d] : allowed) {
     TRELLIS_ASSIGN_OR_RETURN(EvidenceView v, ViewOfItem(*impl_, *e));
+    const policy::Decision* case_decision = nullptr;
     if (d.disclosure) {
-      auto known = case_readable.find(e->case_id);
-      if (known == case_readable.end()) {
-        TRELLIS_ASSIGN_OR_RETURN(bool readable, MayReadCase(*impl_, subject, e->case_id, grants));
-        known = case_readable.emplace(e->case_id, readable).first;
+      auto known = case_decisions.find(e->case_id);
+      if (known == case_decisions.end()) {
+        TRELLIS_ASSIGN_OR_RETURN(policy::Decision cd, CaseDecision(*impl_, subject, e->case_id, grants));
+        known = case_decisions.emplace(e->case_id, std::move(cd)).first;
       }
-      ForeignItem(&v, known->second);
+      case_decision = &known->second;
+      ForeignItem(&v, case_decision->allowed());
     }
+    shown.push_back({e, &d, case_decision});
     out.push_back(std::move(v));
   }
-  TRELLIS_RETURN_IF_ERROR(RecordItemDisclosures(*impl_, p, "list", allowed, request_id));
+  TRELLIS_RETURN_IF_ERROR(RecordItemDisclosures(*impl_, p, "list", shown, request_id));
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "evidence.list", "allow", "", survivor_id, request_id,
                                             "items=" + std::to_string(out.size())));
   return out;
@@ -298,12 +304,13 @@ Result<std::vector<EvidenceView>> App::ListEvidence(const Principal& p, const st
 Result<EvidenceView> App::GetEvidence(const Principal& p, const std::string& evidence_id, const std::string& request_id) {
   TRELLIS_ASSIGN_OR_RETURN(auto item, LoadItem(*impl_, p, evidence_id, false, "evidence.read", request_id));
   TRELLIS_ASSIGN_OR_RETURN(EvidenceView v, ViewOfItem(*impl_, item.row));
+  policy::Decision case_decision;
   if (item.decision.disclosure) {
-    TRELLIS_ASSIGN_OR_RETURN(bool case_readable,
-                             MayReadCase(*impl_, impl_->SubjectOf(p), item.row.case_id, item.grants));
-    ForeignItem(&v, case_readable);
+    TRELLIS_ASSIGN_OR_RETURN(case_decision, CaseDecision(*impl_, impl_->SubjectOf(p), item.row.case_id, item.grants));
+    ForeignItem(&v, case_decision.allowed());
   }
-  TRELLIS_RETURN_IF_ERROR(RecordItemDisclosures(*impl_, p, "read", {{&item.row, item.decision}}, request_id));
+  TRELLIS_RETURN_IF_ERROR(
+      RecordItemDisclosures(*impl_, p, "read", {{&item.row, &item.decision, &case_decision}}, request_id));
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "evidence.read", "allow", v.id, v.survivor_id, request_id,
                                             item.decision.reason));
   return v;
@@ -319,7 +326,8 @@ Result<EvidenceFile> App::GetEvidenceContent(const Principal& p, const std::stri
   }
   TRELLIS_ASSIGN_OR_RETURN(crypto::Key32 key, impl_->DataKey(e.survivor_id));
   TRELLIS_ASSIGN_OR_RETURN(std::string bytes, crypto::OpenField(key, e.id, kContentField, e.content));
-  TRELLIS_RETURN_IF_ERROR(RecordItemDisclosures(*impl_, p, "download", {{&e, item.decision}}, request_id));
+  // A download carries the file only, not the case link.
+  TRELLIS_RETURN_IF_ERROR(RecordItemDisclosures(*impl_, p, "download", {{&e, &item.decision, nullptr}}, request_id));
   TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "evidence.download", "allow", e.id, e.survivor_id, request_id,
                                             item.decision.reason));
   return EvidenceFile{e.content_type, "evidence-" + e.id + "." + std::string(domain::ExtensionOf(e.content_type)),

@@ -8,6 +8,7 @@
 #include "app/file_type.h"
 #include "domain/evidence.h"
 #include "support/app_fixture.h"
+#include "support/harness.h"
 
 namespace trellis::app {
 namespace {
@@ -158,6 +159,24 @@ TEST_F(EvidenceTest, ARecipientSeesTheCaseOfAnItemOnlyWhenItMayReadTheCase) {
   auto items = Release({item->id, unlinked});  // the items alone: no record, so no case
   ASSERT_TRUE(items.ok()) << items.status().ToString();
 
+  // The accounting's rows for the case link: (action, grant ids) in order. Each one says that
+  // the sheriff was shown which case an item belongs to (S13), on the grants that let it read
+  // the case.
+  auto case_links = [&]() {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto ds = app_->ListDisclosures(advocate_, survivor_, "r");
+    EXPECT_TRUE(ds.ok()) << ds.status().ToString();
+    if (!ds.ok()) return out;
+    for (const auto& d : *ds) {
+      if (d.categories != "case_link") continue;
+      EXPECT_EQ(d.record_id, case_id);
+      EXPECT_EQ(d.basis, "release");
+      EXPECT_EQ(d.actor_agency_id, le_);
+      out.emplace_back(d.action, d.grant_ids);
+    }
+    return out;
+  };
+  using Links = std::vector<std::pair<std::string, std::string>>;
   auto case_id_of = [&](const Principal& p, const std::string& id) -> std::string {
     auto one = app_->GetEvidence(p, id, "r");
     EXPECT_TRUE(one.ok()) << one.status().ToString();
@@ -175,22 +194,47 @@ TEST_F(EvidenceTest, ARecipientSeesTheCaseOfAnItemOnlyWhenItMayReadTheCase) {
   EXPECT_EQ(case_id_of(officer_, item->id), "");
   EXPECT_EQ(case_id_of(officer_, unlinked), "");
   EXPECT_EQ(case_id_of(advocate_, item->id), case_id);
+  EXPECT_EQ(case_links(), Links{});  // not shown, not disclosed
 
   // A second release opening the survivor's records: the sheriff may read the case, so the link
   // shows; revoked, it is gone again on the next request (S3) while the items stay shared.
   auto records = Release({}, {"case_workflow"});
   ASSERT_TRUE(records.ok()) << records.status().ToString();
   ASSERT_TRUE(app_->Get(officer_, RecordKind::kCase, case_id, "r").ok());
+  EXPECT_EQ(case_links(), Links{});  // the read of the case is accounted for as such (case.read)
   EXPECT_EQ(case_id_of(officer_, item->id), case_id);
+  // Shown through the item and through the list: one disclosure each, on the release that opens
+  // the case (not the one naming the item).
+  EXPECT_EQ(case_links(), (Links{{"read", records->id}, {"list", records->id}}));
   EXPECT_EQ(case_id_of(officer_, unlinked), "");
+  EXPECT_EQ(case_links(), (Links{{"read", records->id}, {"list", records->id}, {"list", records->id}}));
   ASSERT_TRUE(app_->RevokeGrant(advocate_, records->id, "survivor_request", "r").ok());
   EXPECT_EQ(case_id_of(officer_, item->id), "");
   EXPECT_EQ(case_id_of(advocate_, item->id), case_id);
+  EXPECT_EQ(case_links().size(), 3u);  // neither the sheriff without the link nor the owner
 
   // One release naming the item and opening the records does the same.
   ASSERT_TRUE(app_->RevokeGrant(advocate_, items->id, "survivor_request", "r").ok());
-  ASSERT_TRUE(Release({item->id}, {"trafficking_history"}).ok());
+  auto both = Release({item->id}, {"trafficking_history"});
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
   EXPECT_EQ(case_id_of(officer_, item->id), case_id);
+  EXPECT_EQ(case_links(), (Links{{"read", records->id},
+                                 {"list", records->id},
+                                 {"list", records->id},
+                                 {"read", both->id},
+                                 {"list", both->id}}));
+
+  // The link's disclosure row rides with its audit entry: if that entry cannot be made durable,
+  // the read fails and no row is left without its entry.
+  {
+    testing::FailingAuditEntries failing(dir_, case_id);  // the "disclose" entry names the case
+    ASSERT_TRUE(failing.ok());
+    EXPECT_FALSE(app_->GetEvidence(officer_, item->id, "r").ok());
+    EXPECT_FALSE(app_->ListEvidence(officer_, survivor_, "r").ok());
+  }
+  EXPECT_EQ(case_links().size(), 5u);
+  EXPECT_EQ(case_id_of(officer_, item->id), case_id);
+  EXPECT_EQ(case_links().size(), 7u);
 }
 
 TEST_F(EvidenceTest, ExpiryClosesTheItemsOnTheNextRequest) {

@@ -76,9 +76,11 @@ struct App::Impl {
   Status AuditEntry(const Principal& p, std::string action, std::string outcome, std::string target,
                     std::string survivor, std::string request, std::string detail = {});
   // The same, with a row the audit sink writes in the entry's batch transaction (a
-  // storage::DisclosureRow): durable exactly when the entry is.
+  // storage::DisclosureRow): durable exactly when the entry is. `then`, if given, is told the
+  // entry's fate (App::AuditThen).
   Status AuditEntryWith(std::any attachment, const Principal& p, std::string action, std::string outcome,
-                        std::string target, std::string survivor, std::string request, std::string detail);
+                        std::string target, std::string survivor, std::string request, std::string detail,
+                        audit::Log::Done then = {});
 
   policy::Subject SubjectOf(const Principal& p) const;
 
@@ -96,6 +98,14 @@ struct App::Impl {
   };
   Status RecordDisclosures(const Principal& p, const std::string& action, const std::vector<Disclosed>& items,
                            const std::string& request_id);
+  // The parts of RecordDisclosures, for disclosures that are not record views (evidence items,
+  // the case an item belongs to): one row — what was shown (`record_id` of `survivor_id`, under
+  // `categories`) and the decision that allowed it — and the rows audited, each riding with its
+  // "disclose" entry (action `row.action`) in that entry's group-commit batch.
+  storage::DisclosureRow DisclosureOf(const Principal& p, const std::string& action, const std::string& survivor_id,
+                                      const std::string& record_id, std::string categories, const policy::Decision& d,
+                                      const std::string& request_id, int64_t at) const;
+  Status AppendDisclosures(const Principal& p, std::vector<storage::DisclosureRow> rows);
 };
 
 policy::Grant ToPolicyGrant(const storage::GrantRow& g);

@@ -63,12 +63,54 @@ class MemFile {
   int fd_;
 };
 
+// An export's CSV and where its one download stands. Shared by the job and a download whose
+// audit entry is not yet durable: the download's audit callback settles it without the job table
+// (the job may be forgotten, or Jobs destroyed, before the audit writer reports).
+class ExportFile {
+ public:
+  explicit ExportFile(std::unique_ptr<MemFile> file) : file_(std::move(file)) {}
+  // Claims the one download: false when the file is taken, or a download is in flight.
+  bool Claim() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_ != State::kReady) return false;
+    state_ = State::kClaimed;
+    return true;
+  }
+  Result<std::string> Read() const { return file_->ReadAll(); }
+  // The claimed download's audit entry is durable (`given`: the file goes now) or failed (the
+  // file is downloadable again).
+  void Settle(bool given) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_ != State::kClaimed) return;
+    if (given) {
+      state_ = State::kTaken;
+      file_->Close();  // the plaintext goes with its one download
+    } else {
+      state_ = State::kReady;
+    }
+  }
+  bool available() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return state_ == State::kReady;
+  }
+  bool taken() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return state_ == State::kTaken;
+  }
+
+ private:
+  enum class State { kReady, kClaimed, kTaken };
+  mutable std::mutex mu_;
+  State state_ = State::kReady;
+  std::unique_ptr<MemFile> file_;
+};
+
 struct Job {
   JobView view;
   Principal owner;
   std::string request_id;            // of the request that started it (for the audit entries)
   std::unique_ptr<MemFile> input;    // import: the uploaded CSV
-  std::unique_ptr<MemFile> output;   // export: the produced CSV
+  std::shared_ptr<ExportFile> output;  // export: the produced CSV, until downloaded or expired
   const MemFile* writing = nullptr;  // export: the CSV being written (for bytes_written)
   bool cancel_requested = false;
 };
@@ -99,14 +141,15 @@ struct Jobs::Impl {
 
   int64_t Now() const { return app.clock().NowMicros(); }
 
-  // Drops expired files and forgets old jobs. Caller holds `mu`.
+  // Drops downloaded and expired files and forgets old jobs. Caller holds `mu`.
   void Sweep(int64_t now) {
     for (auto it = jobs.begin(); it != jobs.end();) {
       Job& j = *it->second;
-      if (j.output && j.view.file_expires_at && now >= j.view.file_expires_at) {
-        j.output.reset();
-        j.view.file_available = false;
+      if (j.output && (j.output->taken() || (j.view.file_expires_at && now >= j.view.file_expires_at))) {
+        j.output.reset();  // an expired file goes even while a download of it is in flight
       }
+      // False while a download is in flight; true again if that download's audit failed.
+      j.view.file_available = j.output && j.output->available();
       if (Finished(j.view.state) && now - j.view.finished_at >= options.retain_seconds * 1'000'000) {
         it = jobs.erase(it);
       } else {
@@ -177,7 +220,7 @@ struct Jobs::Impl {
           j.view.exported_rows = j.view.done = j.view.total = *r;
           detail = "rows=" + std::to_string(*r);
           if (!j.cancel_requested) {
-            j.output = std::move(out);
+            j.output = std::make_shared<ExportFile>(std::move(out));
             j.view.file_available = true;
             j.view.file_expires_at = Now() + options.file_ttl_seconds * 1'000'000;
           }
@@ -290,7 +333,7 @@ Result<JobView> Jobs::Get(const Principal& p, const std::string& job_id, const s
 }
 
 Result<std::string> Jobs::TakeFile(const Principal& p, const std::string& job_id, const std::string& request_id) {
-  std::unique_ptr<MemFile> file;
+  std::shared_ptr<ExportFile> file;
   bool found = false;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
@@ -298,7 +341,8 @@ Result<std::string> Jobs::TakeFile(const Principal& p, const std::string& job_id
     Job* j = impl_->Find(p, job_id);
     if (j && j->view.kind == "export_htcds") {
       found = true;
-      file = std::move(j->output);
+      // One download at a time: a second one while the first is in flight finds it taken.
+      if (j->output && j->output->Claim()) file = j->output;
       j->view.file_available = false;
     }
   }
@@ -307,9 +351,18 @@ Result<std::string> Jobs::TakeFile(const Principal& p, const std::string& job_id
     TRELLIS_RETURN_IF_ERROR(impl_->app.Audit(p, "job.file", "deny", job_id, "", request_id, "gone"));
     return Status(Code::kFailedPrecondition, "the file is not ready, was already downloaded, or has expired");
   }
-  auto bytes = file->ReadAll();
-  file.reset();  // dropped whatever happens next: one download only
-  TRELLIS_RETURN_IF_ERROR(impl_->app.Audit(p, "job.file", "ok", job_id, "", request_id));
+  auto bytes = file->Read();
+  if (!bytes.ok()) {
+    file->Settle(false);
+    TRELLIS_RETURN_IF_ERROR(impl_->app.Audit(p, "job.file", "error", job_id, "", request_id, "read"));
+    return bytes.status();
+  }
+  // The file is given up only once the record of this download is durable: if the audit append
+  // fails, the caller gets that error instead of the bytes and the file stays for another try
+  // (until it expires). Under the server's AuditDeferral, Settle runs when the batch commits,
+  // before the response is released.
+  TRELLIS_RETURN_IF_ERROR(impl_->app.AuditThen(p, "job.file", "ok", job_id, "", request_id, "",
+                                               [file](const Status& durable) { file->Settle(durable.ok()); }));
   return bytes;
 }
 

@@ -10,7 +10,9 @@
 //    job.done / job.failed), IDs only.
 //  - Uploaded CSV and produced export live only in anonymous memory files (memfd_create): no
 //    plaintext reaches a disk-backed file system (S7). The export's file is dropped on its first
-//    download, when the job is forgotten, or `file_ttl_seconds` after it was produced.
+//    download — once the audit entry of that download is durable: if the append fails, the
+//    download fails and the file stays — when the job is forgotten, or `file_ttl_seconds` after
+//    it was produced.
 //  - Cancel: a queued job can always be cancelled; a running import cannot (it is one
 //    all-or-nothing transaction that must not be interrupted half-way) — kConflict; a running
 //    export is discarded when it finishes (its rows are still accounted for as disclosures).
@@ -61,7 +63,10 @@ class Jobs {
   // Queues an export of what the caller may see (de-identified unless `identifying`).
   Result<JobView> StartExport(const Principal& p, bool identifying, const std::string& request_id);
   Result<JobView> Get(const Principal& p, const std::string& job_id, const std::string& request_id);
-  // The export's CSV, once: the file is dropped as it is handed over.
+  // The export's CSV, once: the file is dropped when the audit entry of this download is durable
+  // (App::AuditThen; inside the server's AuditDeferral, before the response is released). If that
+  // entry fails, the caller gets the error and the file stays downloadable until it expires. A
+  // second call while a download is in flight answers kFailedPrecondition like a taken file.
   Result<std::string> TakeFile(const Principal& p, const std::string& job_id, const std::string& request_id);
   Result<JobView> Cancel(const Principal& p, const std::string& job_id, const std::string& request_id);
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/app_fixture.h"
+#include "support/harness.h"
 
 namespace trellis::app {
 namespace {
@@ -98,6 +99,44 @@ TEST_F(JobsTest, FullTableForgetsTheOldestFinishedJob) {
   EXPECT_EQ(jobs_->Get(supervisor_, a->id, "r").status().code(), Code::kNotFound);
   EXPECT_TRUE(jobs_->Get(supervisor_, b->id, "r").ok());
   Wait(c->id);
+}
+
+// The export's one download consumes it only once the download's audit entry is durable: when
+// that append fails, the caller gets the error and the file stays for the next try (until its
+// normal expiry); once one succeeds, it is gone.
+TEST_F(JobsTest, AFailedDownloadAuditKeepsTheExport) {
+  auto j = jobs_->StartExport(supervisor_, false, "r1");
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  ASSERT_EQ(Wait(j->id).state, "done");
+  {
+    testing::FailingAuditEntries failing(dir_, "job.file");
+    ASSERT_TRUE(failing.ok());
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto lost = jobs_->TakeFile(supervisor_, j->id, "r2");
+      ASSERT_FALSE(lost.ok());
+      EXPECT_NE(lost.status().code(), Code::kFailedPrecondition) << lost.status().ToString();
+    }
+    auto v = jobs_->Get(supervisor_, j->id, "r3");
+    ASSERT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_TRUE(v->file_available);
+  }
+  auto file = jobs_->TakeFile(supervisor_, j->id, "r4");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->rfind("\"prs_", 0), 0u) << file->substr(0, 100);
+  EXPECT_EQ(jobs_->TakeFile(supervisor_, j->id, "r5").status().code(), Code::kFailedPrecondition);
+  EXPECT_FALSE(jobs_->Get(supervisor_, j->id, "r6")->file_available);
+
+  // Kept after a failed download, it still expires on time.
+  auto k = jobs_->StartExport(supervisor_, false, "r7");
+  ASSERT_TRUE(k.ok()) << k.status().ToString();
+  ASSERT_EQ(Wait(k->id).state, "done");
+  {
+    testing::FailingAuditEntries failing(dir_, "job.file");
+    ASSERT_TRUE(failing.ok());
+    EXPECT_FALSE(jobs_->TakeFile(supervisor_, k->id, "r8").ok());
+  }
+  clock_.AdvanceSeconds(10 * 60 + 1);
+  EXPECT_EQ(jobs_->TakeFile(supervisor_, k->id, "r9").status().code(), Code::kFailedPrecondition);
 }
 
 }  // namespace

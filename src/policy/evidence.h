@@ -22,6 +22,9 @@ struct EvidenceResource {
 
 // The category an evidence disclosure is accounted under.
 inline constexpr char kEvidenceCategory[] = "named_evidence";
+// The category of the disclosure of a case by its link from an item shown to another agency
+// (the item's `case_id`, shown only while that agency may read the case).
+inline constexpr char kCaseLinkCategory[] = "case_link";
 
 // `fields` of the decision is unused (an item is seen whole or not at all).
 Decision DecideEvidence(const Subject& subject, Action action, const EvidenceResource& item, const Context& context);

@@ -223,13 +223,41 @@ TEST_F(EvidenceApiTest, TheCaseOfAnItemOnlyForAReaderOfTheCase) {
   ASSERT_EQ(Http(port(), "POST", "/api/v1/releases", rel.dump(), adv.Headers()).status, 201);
   EXPECT_EQ(Http(port(), "GET", "/api/v1/cases/" + cid, "", le.Headers(false)).status, 404);
   EXPECT_EQ(case_id_for(le), json(nullptr));
+  // The accounting's rows for the case link (S13), as the survivor's agency sees them.
+  auto case_links = [&]() {
+    json out = json::array();
+    auto acc = Http(port(), "GET", "/api/v1/survivors/" + sid + "/disclosures", "", adv.Headers(false));
+    EXPECT_EQ(acc.status, 200) << acc.body;
+    if (acc.status != 200) return out;
+    const json all = json::parse(acc.body);
+    for (const auto& d : all["items"]) {
+      if (d["categories"] == json::array({"case_link"})) out.push_back(d);
+    }
+    return out;
+  };
+  EXPECT_EQ(case_links().size(), 0u);  // not shown, not disclosed
   // A release of a category opens the survivor's records to the sheriff, the case among them.
   rel.erase("evidence_ids");
   rel["categories"] = {"case_workflow"};
-  ASSERT_EQ(Http(port(), "POST", "/api/v1/releases", rel.dump(), adv.Headers()).status, 201);
+  auto records = Http(port(), "POST", "/api/v1/releases", rel.dump(), adv.Headers());
+  ASSERT_EQ(records.status, 201) << records.body;
+  const std::string records_id = json::parse(records.body)["id"];
   EXPECT_EQ(Http(port(), "GET", "/api/v1/cases/" + cid, "", le.Headers(false)).status, 200);
   EXPECT_EQ(case_id_for(le), cid);
   EXPECT_EQ(case_id_for(adv), cid);
+  // Shown to the sheriff through the item and the list: two disclosures of the case, on the
+  // release that opens it, recorded before the answers left the server.
+  json links = case_links();
+  ASSERT_EQ(links.size(), 2u) << links.dump();
+  std::vector<std::string> actions;
+  for (const auto& d : links) {
+    actions.push_back(d["action"]);
+    EXPECT_EQ(d["record_id"], cid);
+    EXPECT_EQ(d["agency_id"], Agency(le));
+    EXPECT_EQ(d["basis"], "release");
+    EXPECT_EQ(d["grants"], json::array({records_id}));
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{"read", "list"}));
 }
 
 // Attorney work product: the legal clinic's legal team only; never named in a release (S4).

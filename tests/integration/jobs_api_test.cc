@@ -188,6 +188,41 @@ TEST_F(JobsApiTest, SomeoneElsesJobLooksMissing) {
   EXPECT_EQ(Http(port(), "POST", "/api/v1/jobs/" + id + "/cancel", "", sup.Headers()).status, 409);
 }
 
+// The download consumes the export only once its audit entry is durable: a failed audit answers
+// with the JSON error and no data, and the file stays downloadable (until its normal expiry).
+TEST_F(JobsApiTest, AFailedDownloadAuditKeepsTheExport) {
+  Session sup = Login(port(), "supervisor");
+  auto r = Http(port(), "POST", "/api/v1/jobs/export-htcds", "{}", sup.Headers());
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string id = json::parse(r.body)["id"];
+  json done = Wait(sup, id);
+  ASSERT_EQ(done["state"], "done");
+  {
+    FailingAuditEntries failing(demo_->data, "job.file");
+    ASSERT_TRUE(failing.ok());
+    auto failed = Http(port(), "GET", "/api/v1/jobs/" + id + "/file", "", sup.Headers(false));
+    // The status is the store's error (the injected abort is a constraint failure); never the
+    // 412 of a file already taken, never the data.
+    EXPECT_GE(failed.status, 400) << failed.body;
+    EXPECT_NE(failed.status, 412) << failed.body;
+    EXPECT_EQ(failed.headers["content-type"].rfind("application/json", 0), 0u) << failed.headers["content-type"];
+    EXPECT_EQ(failed.headers.count("content-disposition"), 0u);
+    json err = json::parse(failed.body, nullptr, false);
+    ASSERT_TRUE(err.is_object() && err["error"].is_object()) << failed.body;
+    EXPECT_TRUE(err["error"]["code"].is_string()) << failed.body;
+    EXPECT_EQ(failed.body.find("prs_"), std::string::npos) << failed.body;
+    auto job = Http(port(), "GET", "/api/v1/jobs/" + id, "", sup.Headers(false));
+    ASSERT_EQ(job.status, 200) << job.body;
+    EXPECT_TRUE(json::parse(job.body)["file_available"]);
+  }
+  auto file = Http(port(), "GET", "/api/v1/jobs/" + id + "/file", "", sup.Headers(false));
+  ASSERT_EQ(file.status, 200) << file.body;
+  EXPECT_EQ(file.body.rfind("\"prs_", 0), 0u) << file.body.substr(0, 100);
+  EXPECT_EQ(done["bytes_written"].get<size_t>(), file.body.size());
+  EXPECT_EQ(Http(port(), "GET", "/api/v1/jobs/" + id + "/file", "", sup.Headers(false)).status, 412);
+  EXPECT_FALSE(json::parse(Http(port(), "GET", "/api/v1/jobs/" + id, "", sup.Headers(false)).body)["file_available"]);
+}
+
 // S7: names uploaded and exported (identifying) over HTTP leave no plaintext in any file.
 TEST_F(JobsApiTest, NoPlaintextLeftOnDisk) {
   Session sup = Login(port(), "supervisor");

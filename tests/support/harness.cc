@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -192,6 +193,33 @@ void RunTogether(int n, const std::function<void()>& fn) {
     });
   }
   for (auto& t : threads) t.join();
+}
+
+namespace {
+
+bool ExecOnAuditFile(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  bool ok = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK &&
+            sqlite3_busy_timeout(db, 10'000) == SQLITE_OK &&
+            sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(db);
+  return ok;
+}
+
+}  // namespace
+
+FailingAuditEntries::FailingAuditEntries(const std::string& data_dir, const std::string& value)
+    : audit_path_(data_dir + "/trellis-audit.db") {
+  // An encoded entry is TAB-separated: v1, seq, time, actor, action, outcome, target, ...
+  // (docs/formats/audit-chain.md).
+  ok_ = ExecOnAuditFile(audit_path_,
+                        "CREATE TRIGGER test_failing_audit BEFORE INSERT ON audit_log "
+                        "WHEN instr(CAST(NEW.entry AS TEXT), char(9) || '" + value + "' || char(9)) > 0 "
+                        "BEGIN SELECT RAISE(ABORT, 'injected audit failure'); END;");
+}
+
+FailingAuditEntries::~FailingAuditEntries() {
+  if (ok_) ExecOnAuditFile(audit_path_, "DROP TRIGGER IF EXISTS test_failing_audit;");
 }
 
 }  // namespace trellis::testing

@@ -78,4 +78,23 @@ std::string ReadFile(const std::string& path);
 // Runs `fn` on `n` threads released together (a latch), and joins them.
 void RunTogether(int n, const std::function<void()>& fn);
 
+// Fault injection for the audit sink of a SQLite store, without a hook in the production code:
+// while it lives, every group commit holding an audit entry one of whose fields equals `value`
+// (its action, such as "job.file", or an id it names as its target) fails: a trigger in the
+// audit file `<data_dir>/trellis-audit.db` aborts the batch's transaction, as a full disk or a
+// failing database would. Works for a store opened in this process or served by another one
+// (SQLite re-reads the schema). The destructor removes the trigger.
+class FailingAuditEntries {
+ public:
+  FailingAuditEntries(const std::string& data_dir, const std::string& value);
+  ~FailingAuditEntries();
+  FailingAuditEntries(const FailingAuditEntries&) = delete;
+  FailingAuditEntries& operator=(const FailingAuditEntries&) = delete;
+  bool ok() const { return ok_; }  // the trigger is in place
+
+ private:
+  std::string audit_path_;
+  bool ok_ = false;
+};
+
 }  // namespace trellis::testing
