@@ -410,25 +410,6 @@ Result<sqlite3*> OpenStoreConnection(const std::string& path, bool create, bool 
   return db;
 }
 
-// The audit group commit's own connection: the audit file attached to an empty in-memory main
-// database. BEGIN IMMEDIATE takes the write lock of every file a connection has attached, so
-// on this connection it locks the audit file alone: an audit commit neither waits for a write
-// to the store nor holds one up, and takes no lock of the store file at all.
-Result<sqlite3*> OpenAuditConnection(const std::string& store_path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return Status::Internal("cannot open the audit connection");
-  }
-  sqlite3_busy_timeout(db, 10000);
-  Status st = AttachAudit(db, SqliteAuditPath(store_path));
-  if (!st.ok()) {
-    sqlite3_close(db);
-    return st;
-  }
-  return db;
-}
-
 StoredRecord ReadRecord(Stmt& s) {
   // Column order: id kind agency_id survivor_id case_number status version created updated plain sealed team
   StoredRecord r;
@@ -825,24 +806,20 @@ class SqliteStore final : public CaseStore {
     return Status::Ok();
   }
 
-  // Opens the audit connection; after Migrate and MoveAuditTables, which create what it needs.
-  Status OpenAuditor() {
-    auto db = OpenAuditConnection(path_);
-    if (!db.ok()) return db.status();
-    auditor_ = std::make_unique<Conn>(*db);
-    return Status::Ok();
-  }
-
-  // A write transaction on the store file. It takes the store file's write lock at once, as
-  // BEGIN IMMEDIATE would, but not the audit file's (BEGIN IMMEDIATE locks every attached
-  // file): a deferred BEGIN, then a statement that writes nothing to the main file but starts
-  // its write transaction. A transaction that also writes the audit file (an evidence
-  // disclosure) takes that file's lock at its first write there, waiting for an audit commit
-  // in progress; the audit connection never waits for the store file, so the two cannot
-  // deadlock.
   Status Write(const std::function<Status(Txn&)>& fn) override {
     std::lock_guard lock(write_mu_);
-    Status st = Transact(*writer_, {"BEGIN", "DELETE FROM main.schema_version WHERE 0"}, fn);
+    // Prepared once (cached on the connection): sqlite3_exec would parse them on every commit.
+    auto run = [this](const char* sql) { return Stmt(*writer_, sql).Done(sql); };
+    TRELLIS_RETURN_IF_ERROR(run("BEGIN IMMEDIATE"));
+    SqliteTxn txn(*writer_);
+    Status st = fn(txn);
+    if (!st.ok()) {
+      (void)run("ROLLBACK");
+    } else {
+      st = run("COMMIT");
+      if (!st.ok()) (void)run("ROLLBACK");
+    }
+    if (txn.bulk_cache()) (void)SetCacheKiB(writer_->db, kCacheKiB);  // frees the extra pages
     EndPinnedSnapshot();  // this thread's next read sees what it wrote
     return st;
   }
@@ -1120,25 +1097,28 @@ class SqliteStore final : public CaseStore {
     });
   }
 
-  // Writes the audit file only, on the audit connection (OpenAuditConnection), where the
-  // store's tables do not exist: `also` can write nothing but rows of the audit file
-  // (disclosures), so the transaction never spans two files (atomic per file only).
+  // Writes the audit file only: `also` must write nothing but rows of the audit file
+  // (disclosures), or the transaction would span two files (atomic per file only).
+  // BEGIN IMMEDIATE also takes the main file's write lock, but a transaction that changes
+  // nothing there leaves it (and the readers' cache of it) untouched. (A connection of its own
+  // for the audit file, locking that file only, was measured: it made the readers pay two more
+  // system calls per request — SQLite takes a WAL read lock with fcntl only when no other
+  // connection of the process holds it, and the audit transaction's read of the main file held
+  // it nearly all the time under load — more than it saved; docs/benchmarks.md, session 11.)
   Status AppendAudit(const AuditBuilder& build, const std::function<Status(Txn&)>& also) override {
-    std::lock_guard lock(audit_mu_);
-    Conn& db = *auditor_;
-    return Transact(db, {"BEGIN IMMEDIATE"}, [&](Txn& txn) -> Status {
+    return Write([&](Txn& txn) -> Status {
       AuditRow last{0, "", ""};
       {
-        Stmt h(db, "SELECT seq, entry, chain_hash FROM audit.audit_log ORDER BY seq DESC LIMIT 1");
+        Stmt h(*writer_, "SELECT seq, entry, chain_hash FROM audit.audit_log ORDER BY seq DESC LIMIT 1");
         if (h.Step() == SQLITE_ROW) last = {h.Int(0), h.Text(1), h.Text(2)};
       }
       auto [rows, cp] = build(last);
-      Stmt s(db, "INSERT INTO audit.audit_log(seq, entry, chain_hash) VALUES(?,?,?)");
+      Stmt s(*writer_, "INSERT INTO audit.audit_log(seq, entry, chain_hash) VALUES(?,?,?)");
       for (const AuditRow& r : rows) {
         TRELLIS_RETURN_IF_ERROR(s.Bind(1, r.seq).BindBlob(2, r.encoded).BindBlob(3, r.chain_hash).Done("audit"));
         s.Reset();
       }
-      Stmt c(db, "INSERT INTO audit.audit_checkpoints(seq, chain_hash, signature, signed_at) VALUES(?,?,?,?)");
+      Stmt c(*writer_, "INSERT INTO audit.audit_checkpoints(seq, chain_hash, signature, signed_at) VALUES(?,?,?,?)");
       TRELLIS_RETURN_IF_ERROR(c.Bind(1, cp.seq).BindBlob(2, cp.chain_hash).BindBlob(3, cp.signature)
                                   .Bind(4, cp.signed_at).Done("audit checkpoint"));
       return also ? also(txn) : Status::Ok();
@@ -1380,33 +1360,8 @@ class SqliteStore final : public CaseStore {
     PinnedReader reader_;
   };
 
-  // Runs `fn` in a transaction on `c`, opened by the statements `begin` (each prepared once and
-  // cached on the connection: sqlite3_exec would parse them on every commit).
-  static Status Transact(Conn& c, std::initializer_list<const char*> begin, const std::function<Status(Txn&)>& fn) {
-    auto run = [&c](const char* sql) { return Stmt(c, sql).Done(sql); };
-    for (const char* sql : begin) {
-      Status st = run(sql);
-      if (!st.ok()) {
-        if (sqlite3_get_autocommit(c.db) == 0) (void)run("ROLLBACK");
-        return st;
-      }
-    }
-    SqliteTxn txn(c);
-    Status st = fn(txn);
-    if (!st.ok()) {
-      (void)run("ROLLBACK");
-    } else {
-      st = run("COMMIT");
-      if (!st.ok()) (void)run("ROLLBACK");
-    }
-    if (txn.bulk_cache()) (void)SetCacheKiB(c.db, kCacheKiB);  // frees the extra pages
-    return st;
-  }
-
   std::string path_;
   std::unique_ptr<Conn> writer_;
-  std::unique_ptr<Conn> auditor_;  // the audit group commit's (AppendAudit)
-  std::mutex audit_mu_;
   int max_readers_;
   std::mutex write_mu_;
   std::mutex pool_mu_;
@@ -1428,7 +1383,6 @@ Result<std::unique_ptr<CaseStore>> OpenSqliteStore(const std::string& path, cons
   auto store = std::make_unique<SqliteStore>(path, *db, options.reader_connections);
   TRELLIS_RETURN_IF_ERROR(store->Migrate());
   TRELLIS_RETURN_IF_ERROR(store->MoveAuditTables());
-  TRELLIS_RETURN_IF_ERROR(store->OpenAuditor());
   return std::unique_ptr<CaseStore>(std::move(store));
 }
 

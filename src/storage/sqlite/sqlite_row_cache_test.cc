@@ -1,11 +1,8 @@
-// The SQLite store's connections: the audit group commit has its own connection, which locks
-// the audit file only (an audit commit and a store write do not wait for each other), and a
-// reader's cached token rows follow every commit to the store file, by any connection.
+// The SQLite store's reader connections keep the token and session rows they read (with their
+// users') until the store file changes: the copies follow every commit, by any connection of any
+// process, and a pinned request keeps its one snapshot.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <chrono>
-#include <future>
 #include <thread>
 
 #include "core/status.h"
@@ -15,9 +12,7 @@
 namespace trellis::storage {
 namespace {
 
-using namespace std::chrono_literals;
-
-class SqliteConnectionsTest : public ::testing::Test {
+class SqliteRowCacheTest : public ::testing::Test {
  protected:
   // One reader connection: every read of the store goes through the same (caching) reader.
   std::unique_ptr<CaseStore> Open(bool create = false) {
@@ -26,14 +21,6 @@ class SqliteConnectionsTest : public ::testing::Test {
     return s.ok() ? std::move(s).value() : nullptr;
   }
 
-  static Status AppendOne(CaseStore& s, const std::function<void()>& inside = nullptr) {
-    return s.AppendAudit([&](const AuditRow& last) {
-      if (inside) inside();
-      const int64_t seq = last.seq + 1;
-      return std::make_pair(std::vector<AuditRow>{{seq, "e" + std::to_string(seq), "h" + std::to_string(seq)}},
-                            AuditCheckpointRow{seq, "h" + std::to_string(seq), "sig", 1});
-    });
-  }
   static Status PutMeta(CaseStore& s, const std::string& v) {
     return s.Write([&](Txn& t) { return t.SetMeta("k", v); });
   }
@@ -56,70 +43,7 @@ class SqliteConnectionsTest : public ::testing::Test {
   const std::string path_ = test_dir_.path() + "/trellis.db";
 };
 
-// Each waits at most this long for the other; the old single write lock made them wait in turn.
-constexpr auto kPatience = 5s;
-
-TEST_F(SqliteConnectionsTest, AnAuditCommitDoesNotWaitForAStoreWrite) {
-  auto s = Open(/*create=*/true);
-  ASSERT_TRUE(s);
-  std::promise<void> writing;
-  std::atomic<bool> audited{false};
-  bool audited_inside_write = false;
-  std::thread writer([&] {
-    EXPECT_TRUE(s->Write([&](Txn& t) {
-                   writing.set_value();
-                   const auto until = std::chrono::steady_clock::now() + kPatience;
-                   while (!audited && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
-                   audited_inside_write = audited;
-                   return t.SetMeta("k", "v");
-                 }).ok());
-  });
-  writing.get_future().wait();
-  EXPECT_TRUE(AppendOne(*s).ok());
-  audited = true;
-  writer.join();
-  EXPECT_TRUE(audited_inside_write) << "the audit commit waited for the store write to end";
-}
-
-TEST_F(SqliteConnectionsTest, AStoreWriteDoesNotWaitForAnAuditCommit) {
-  auto s = Open(/*create=*/true);
-  ASSERT_TRUE(s);
-  std::promise<void> auditing;
-  std::atomic<bool> written{false};
-  bool written_inside_audit = false;
-  std::thread auditor([&] {
-    EXPECT_TRUE(AppendOne(*s, [&] {
-                  auditing.set_value();
-                  const auto until = std::chrono::steady_clock::now() + kPatience;
-                  while (!written && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(1ms);
-                  written_inside_audit = written;
-                }).ok());
-  });
-  auditing.get_future().wait();
-  EXPECT_TRUE(PutMeta(*s, "v").ok());
-  written = true;
-  auditor.join();
-  EXPECT_TRUE(written_inside_audit) << "the store write waited for the audit commit to end";
-  auto last = s->LastAudit();
-  ASSERT_TRUE(last.ok());
-  EXPECT_EQ(last->seq, 1);
-}
-
-TEST_F(SqliteConnectionsTest, AnAuditTransactionCannotWriteTheStoreFile) {
-  auto s = Open(/*create=*/true);
-  ASSERT_TRUE(s);
-  Status st = s->AppendAudit(
-      [](const AuditRow& last) {
-        return std::make_pair(std::vector<AuditRow>{{last.seq + 1, "e", "h"}}, AuditCheckpointRow{last.seq + 1, "h", "s", 1});
-      },
-      [](Txn& t) { return t.SetMeta("k", "v"); });
-  EXPECT_FALSE(st.ok()) << "a transaction over both files would be atomic per file only";
-  auto last = s->LastAudit();
-  ASSERT_TRUE(last.ok());
-  EXPECT_EQ(last->seq, 0) << "the failed batch left nothing behind";
-}
-
-TEST_F(SqliteConnectionsTest, CachedTokenRowsFollowEveryCommit) {
+TEST_F(SqliteRowCacheTest, CachedTokenRowsFollowEveryCommit) {
   auto s = Open(/*create=*/true);
   ASSERT_TRUE(s);
   const std::string hash = AddUserWithToken(*s);
@@ -148,7 +72,7 @@ TEST_F(SqliteConnectionsTest, CachedTokenRowsFollowEveryCommit) {
   EXPECT_FALSE(s->GetTokenWithUser("no-such-hash").ok());
 }
 
-TEST_F(SqliteConnectionsTest, CachedSessionRowsFollowEveryCommit) {
+TEST_F(SqliteRowCacheTest, CachedSessionRowsFollowEveryCommit) {
   auto s = Open(/*create=*/true);
   ASSERT_TRUE(s);
   AddUserWithToken(*s);
@@ -170,7 +94,7 @@ TEST_F(SqliteConnectionsTest, CachedSessionRowsFollowEveryCommit) {
   EXPECT_FALSE(s->GetSessionWithUser("cookie-1").ok());
 }
 
-TEST_F(SqliteConnectionsTest, CachedTokenRowsKeepAPinnedSnapshot) {
+TEST_F(SqliteRowCacheTest, CachedTokenRowsKeepAPinnedSnapshot) {
   auto s = Open(/*create=*/true);
   ASSERT_TRUE(s);
   const std::string hash = AddUserWithToken(*s);
