@@ -102,8 +102,8 @@ TEST_F(SqliteAuditFileTest, AuditTablesLiveInTheAuditFileOnly) {
   EXPECT_EQ(TableNames(audit_path_),
             (std::set<std::string>{"audit_log", "audit_checkpoints", "disclosures"}));
   EXPECT_EQ(Query(audit_path_, "SELECT count(*) FROM audit_log"), std::vector<std::string>{"3"});
-  EXPECT_EQ(Query(audit_path_, "SELECT name FROM sqlite_master WHERE type='index'"),
-            std::vector<std::string>{"disclosures_survivor"});
+  EXPECT_EQ(Query(audit_path_, "SELECT name FROM sqlite_master WHERE type='index' ORDER BY name"),
+            (std::vector<std::string>{"disclosures_by_survivor", "disclosures_unfolded"}));
 }
 
 // The property the audit file exists for: a reader's page cache of the store file stays valid
@@ -234,8 +234,9 @@ TEST_F(SqliteAuditFileTest, SnapshotIsOneFile) {
   EXPECT_FALSE(fs::exists(SqliteAuditPath(snap)));
   EXPECT_EQ(Query(snap, "SELECT count(*) FROM audit_log"), std::vector<std::string>{"4"});
   EXPECT_EQ(Query(snap, "SELECT count(*) FROM disclosures"), std::vector<std::string>{"1"});
-  EXPECT_EQ(Query(snap, "SELECT count(*) FROM sqlite_master WHERE name='disclosures_survivor'"),
-            std::vector<std::string>{"1"});
+  EXPECT_EQ(Query(snap, "SELECT count(*) FROM sqlite_master WHERE name IN ('disclosures_by_survivor',"
+                        " 'disclosures_unfolded')"),
+            std::vector<std::string>{"2"});
 }
 
 void SetMeta(CaseStore& s, const std::string& v) {
@@ -249,6 +250,95 @@ std::string Meta(CaseStore& s) {
 void SetMetaElsewhere(CaseStore& s, const std::string& v) {
   std::thread t([&] { SetMeta(s, v); });
   t.join();
+}
+
+// The accounting of disclosures: new rows wait outside the survivor index and are folded into it
+// in bulk by the audit writer (kFoldDisclosures rows); the accounting lists both.
+class SqliteDisclosureFoldTest : public SqliteAuditFileTest {
+ protected:
+  // One audit batch (one entry) carrying `n` disclosure rows, survivors s_0..s_2 in turn.
+  static void Disclose(CaseStore& s, int n) {
+    ASSERT_TRUE(s.AppendAudit(
+                     [](const AuditRow& last) {
+                       return std::make_pair(std::vector<AuditRow>{{last.seq + 1, "e", "h"}},
+                                             AuditCheckpointRow{last.seq + 1, "h", "sig", 1});
+                     },
+                     [n](Txn& t) -> Status {
+                       for (int i = 0; i < n; ++i) {
+                         TRELLIS_RETURN_IF_ERROR(t.InsertDisclosure({0, "s_" + std::to_string(i % 3), "c_1", i, "u_1",
+                                                                     "a_2", "read", "identity", "release", "g_1", "r"}));
+                       }
+                       return Status::Ok();
+                     })
+                    .ok());
+  }
+  std::string Unfolded() { return Query(audit_path_, "SELECT count(*) FROM disclosures WHERE folded = 0")[0]; }
+  // The survivor's rows as listed: their number, and whether their seq ascends.
+  static std::pair<size_t, bool> Listed(CaseStore& s, const std::string& survivor) {
+    auto rows = s.ListDisclosures(survivor);
+    EXPECT_TRUE(rows.ok());
+    if (!rows.ok()) return {0, false};
+    bool ascending = true;
+    for (size_t i = 1; i < rows->size(); ++i) ascending = ascending && (*rows)[i - 1].seq < (*rows)[i].seq;
+    return {rows->size(), ascending};
+  }
+};
+
+TEST_F(SqliteDisclosureFoldTest, NewRowsWaitOutsideTheSurvivorIndexAndAreListedWithTheFoldedOnes) {
+  auto s = Open(/*create=*/true);
+  ASSERT_TRUE(s);
+  Disclose(*s, 30);
+  EXPECT_EQ(Unfolded(), "30");
+  EXPECT_EQ(Listed(*s, "s_0"), std::make_pair(size_t{10}, true));
+  for (int i = 0; i < 20; ++i) Disclose(*s, 100);  // 2,030 unfolded: below the fold
+  EXPECT_EQ(Unfolded(), "2030");
+  Disclose(*s, 100);  // 2,130: folded in this batch
+  EXPECT_EQ(Unfolded(), "0");
+  Disclose(*s, 9);
+  EXPECT_EQ(Unfolded(), "9");
+  // Per batch of 100: 34 rows of s_0, 33 of s_1 and of s_2.
+  EXPECT_EQ(Listed(*s, "s_0"), std::make_pair(size_t{10 + 21 * 34 + 3}, true));
+  EXPECT_EQ(Listed(*s, "s_2"), std::make_pair(size_t{10 + 21 * 33 + 3}, true));
+  EXPECT_EQ(Query(audit_path_, "SELECT count(*) FROM disclosures INDEXED BY disclosures_by_survivor"
+                               " WHERE survivor_id = 's_1' AND folded = 1"),
+            std::vector<std::string>{std::to_string(10 + 21 * 33)});
+}
+
+TEST_F(SqliteDisclosureFoldTest, RowsLeftUnfoldedAreCountedAtTheNextOpen) {
+  {
+    auto s = Open(/*create=*/true);
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 20; ++i) Disclose(*s, 100);
+  }
+  auto s = Open();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(Unfolded(), "2000");
+  Disclose(*s, 50);  // 2,050 with the ones of the last run
+  EXPECT_EQ(Unfolded(), "0");
+}
+
+TEST_F(SqliteDisclosureFoldTest, AStoreWithTheOldIndexIsMigratedAndTheStepMayRunTwice) {
+  {
+    auto s = Open(/*create=*/true);
+    ASSERT_TRUE(s);
+    Disclose(*s, 12);
+  }
+  // The layout before this step: one index on every row, no `folded` column.
+  Query(audit_path_, "DROP INDEX disclosures_by_survivor");
+  Query(audit_path_, "DROP INDEX disclosures_unfolded");
+  Query(audit_path_, "ALTER TABLE disclosures DROP COLUMN folded");
+  Query(audit_path_, "CREATE INDEX disclosures_survivor ON disclosures(survivor_id, seq)");
+  Query(path_, "DELETE FROM schema_version WHERE version = 5");
+  for (int run = 0; run < 2; ++run) {  // the second time: the audit file migrated, the version not
+    auto s = Open();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(Query(audit_path_, "SELECT name FROM sqlite_master WHERE type='index' ORDER BY name"),
+              (std::vector<std::string>{"disclosures_by_survivor", "disclosures_unfolded"}));
+    EXPECT_EQ(Unfolded(), "0") << "rows from before count as folded";
+    EXPECT_EQ(Listed(*s, "s_1"), std::make_pair(size_t{4}, true));
+    s.reset();
+    Query(path_, "DELETE FROM schema_version WHERE version = 5");
+  }
 }
 
 // ReadPin: the reads of one thread share one snapshot until that thread writes.
