@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "core/assert.h"
+#include "core/big_endian.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/rng.h"
@@ -20,9 +21,7 @@ namespace trellis {
 uint64_t Rng::Next64() {
   uint8_t b[8];
   Fill(b, sizeof b);
-  uint64_t v = 0;
-  for (uint8_t x : b) v = (v << 8) | x;
-  return v;
+  return LoadBigEndian64(b);
 }
 
 namespace {
