@@ -21,6 +21,7 @@
 #include "storage/store.h"
 #include "support/app_fixture.h"
 #include "support/harness.h"
+#include "support/test_dir.h"
 
 namespace trellis::app {
 namespace {
@@ -233,13 +234,11 @@ TEST_F(AppTest, AuditChainVerifiesAndRecordsDecisions) {
 
 // A leftover audit file is never taken over by a new store.
 TEST(AppInitTest, RefusesALeftoverAuditFile) {
-  const std::string dir = ::testing::TempDir() + "/app_init_audit_" + std::to_string(::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const testing::TestDir test_dir;
+  const std::string& dir = test_dir.path();
   std::ofstream(dir + "/trellis-audit.db") << "";
   EXPECT_EQ(App::Init({dir}).code(), Code::kAlreadyExists);
   EXPECT_FALSE(fs::exists(dir + "/trellis.db"));
-  fs::remove_all(dir);
 }
 
 // A store of the one-file layout (before the audit file) is moved on open and still verifies.

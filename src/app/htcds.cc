@@ -25,6 +25,7 @@
 #include "app/htcds.h"
 #include "app/impl.h"
 #include "core/assert.h"
+#include "core/big_endian.h"
 #include "core/ids.h"
 #include "core/rng.h"
 #include "crypto/envelope.h"
@@ -373,9 +374,7 @@ class SortedIds {
       const std::string id = NewRandomId(rng, prefix);
       TRELLIS_INVARIANT(id.size() == width_ && id.size() >= prefix.size() + 8, "ids of one width");
       std::memcpy(drawn.data() + i * width_, id.data(), width_);
-      uint64_t key = 0;
-      for (size_t k = 0; k < 8; ++k) key = (key << 8) | static_cast<uint8_t>(id[prefix.size() + k]);
-      keys[i] = {key, static_cast<uint32_t>(i)};
+      keys[i] = {LoadBigEndian64(id.data() + prefix.size()), static_cast<uint32_t>(i)};
     }
     auto id = [&](uint32_t i) { return std::string_view(drawn).substr(i * width_, width_); };
     std::sort(keys.begin(), keys.end(),

@@ -2,18 +2,14 @@
 
 #include <charconv>
 
+#include "core/big_endian.h"
+
 namespace trellis::audit {
 namespace {
 
 void AppendField(std::string& out, std::string_view v) {
   out.push_back('\t');
   for (char c : v) out.push_back(c == '\t' || c == '\n' || c == '\r' ? ' ' : c);
-}
-
-std::string U64Be(uint64_t v) {
-  std::string s;
-  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-  return s;
 }
 
 }  // namespace
@@ -75,7 +71,7 @@ std::string GenesisHash() { return std::string(32, '\0'); }
 
 std::string CheckpointMessage(int64_t seq, std::string_view chain_hash) {
   std::string m = "trellis-audit-checkpoint-v1";
-  m += U64Be(static_cast<uint64_t>(seq));
+  AppendBigEndian64(&m, static_cast<uint64_t>(seq));
   m.append(chain_hash);
   return m;
 }

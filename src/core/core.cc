@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "core/assert.h"
+#include "core/big_endian.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/rng.h"
@@ -20,9 +21,7 @@ namespace trellis {
 uint64_t Rng::Next64() {
   uint8_t b[8];
   Fill(b, sizeof b);
-  uint64_t v = 0;
-  for (uint8_t x : b) v = (v << 8) | x;
-  return v;
+  return LoadBigEndian64(b);
 }
 
 namespace {
@@ -43,7 +42,8 @@ std::atomic<uint64_t> fork_generation{0};
 
 // The kernel's CSPRNG through a per-thread buffer: one getrandom() per 4 KiB instead of one per
 // id (every request takes a request id: a system call each was measurable in the GET
-// benchmark). Each byte is handed out once.
+// benchmark). Each byte is handed out once. The key buffer (crypto/secret.cc's KeyRandom) has a
+// loop like this one, kept apart on purpose: its comment says why.
 class KernelRng final : public Rng {
  public:
   void Fill(uint8_t* out, size_t n) override {

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/big_endian.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/rng.h"
@@ -62,6 +63,28 @@ TEST(Ids, BufferedSystemRngHandsOutEachByteOnce) {
   close(fds[1]);
   SystemRng().Fill(parent, sizeof parent);
   EXPECT_NE(std::string(reinterpret_cast<char*>(child), 32), std::string(reinterpret_cast<char*>(parent), 32));
+}
+
+// Every integer of the stored formats (envelopes, key ring, encrypted files, audit checkpoints,
+// sealed columns) is written by core/big_endian.h: most significant byte first, at any address.
+TEST(BigEndian, MostSignificantByteFirstAtAnyAddress) {
+  std::string s = "x";  // what follows is one byte past the start: unaligned
+  AppendBigEndian16(&s, 0xa1b2);
+  AppendBigEndian32(&s, 0xa1b2c3d4);
+  AppendBigEndian64(&s, 0x0102030405060708);
+  EXPECT_EQ(s, std::string("x\xa1\xb2\xa1\xb2\xc3\xd4\x01\x02\x03\x04\x05\x06\x07\x08", 15));
+  EXPECT_EQ(LoadBigEndian16(s.data() + 1), 0xa1b2);
+  EXPECT_EQ(LoadBigEndian32(s.data() + 3), 0xa1b2c3d4u);
+  EXPECT_EQ(LoadBigEndian64(s.data() + 7), 0x0102030405060708u);
+
+  char b[1 + 8] = {};
+  StoreBigEndian16(b + 1, 0xfffe);
+  EXPECT_EQ(std::string(b + 1, 2), "\xff\xfe");
+  StoreBigEndian32(b + 1, 0xfffefdfc);
+  EXPECT_EQ(std::string(b + 1, 4), "\xff\xfe\xfd\xfc");
+  StoreBigEndian64(b + 1, 0xfffefdfcfbfaf9f8);
+  EXPECT_EQ(std::string(b + 1, 8), "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8");
+  EXPECT_EQ(LoadBigEndian64(b + 1), 0xfffefdfcfbfaf9f8u);  // bytes of 0x80 and more read unsigned
 }
 
 TEST(Ids, SeededRngIsDeterministic) {

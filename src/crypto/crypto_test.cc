@@ -16,13 +16,10 @@
 #include "crypto/file_stream.h"
 #include "crypto/keyring.h"
 #include "crypto/primitives.h"
+#include "support/test_dir.h"
 
 namespace trellis::crypto {
 namespace {
-
-std::string TempPath(const std::string& name) {
-  return ::testing::TempDir() + "/crypto_test_" + std::to_string(::getpid()) + "_" + name;
-}
 
 TEST(FieldCipher, RoundTripsAndBindsRecordFieldAndKey) {
   Key32 k = Key32::Random();
@@ -174,7 +171,8 @@ TEST(DataKeys, WrapUnwrapAndRotationRewrap) {
 TEST(KeyRingFile, PlainAndPassphraseForms) {
   auto ring = KeyRing::Generate();
   ring->Rotate();
-  std::string plain = TempPath("kr_plain"), sealed = TempPath("kr_sealed");
+  const testing::TestDir dir;
+  std::string plain = dir.path() + "/kr_plain", sealed = dir.path() + "/kr_sealed";
   ASSERT_TRUE(ring->Save(plain).ok());
   struct stat sb{};
   ASSERT_EQ(::stat(plain.c_str(), &sb), 0);
@@ -191,8 +189,6 @@ TEST(KeyRingFile, PlainAndPassphraseForms) {
   auto opened = KeyRing::Load(sealed, "correct horse battery staple");
   ASSERT_TRUE(opened.ok());
   EXPECT_EQ(0, sodium_memcmp((*opened)->Master(1)->data(), ring->Master(1)->data(), kKeyBytes));
-  std::remove(plain.c_str());
-  std::remove(sealed.c_str());
 }
 
 TEST(Key32, IsWipedOnMoveAndNotCopyable) {
@@ -265,7 +261,8 @@ TEST(Encoding, HexAndBase64) {
 }
 
 TEST(FileStream, RoundTripDetectsTamperingAndTruncation) {
-  std::string plain = TempPath("fs_plain"), enc = TempPath("fs_enc"), dec = TempPath("fs_dec");
+  const testing::TestDir dir;
+  std::string plain = dir.path() + "/fs_plain", enc = dir.path() + "/fs_enc", dec = dir.path() + "/fs_dec";
   std::string content(200'000, 'x');
   for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>('a' + i % 26);
   std::ofstream(plain, std::ios::binary) << content;
@@ -287,7 +284,6 @@ TEST(FileStream, RoundTripDetectsTamperingAndTruncation) {
   std::ofstream(enc + ".t", std::ios::binary) << bytes.substr(0, bytes.size() - 100);
   EXPECT_EQ(DecryptFile(k, enc + ".t", dec).code(), Code::kDataLoss);
   EXPECT_EQ(DecryptFile(Key32::Random(), enc, dec).code(), Code::kDataLoss);
-  for (const auto& p : {plain, enc, dec, enc + ".t"}) std::remove(p.c_str());
 }
 
 }  // namespace

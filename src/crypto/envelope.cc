@@ -1,5 +1,6 @@
 #include "crypto/envelope.h"
 
+#include "core/big_endian.h"
 #include "core/rng.h"
 
 #include <sodium.h>
@@ -14,29 +15,15 @@ constexpr size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr size_t kHeader = 1 + 4 + kNonce;
 
-// The one encoding of a u32 in envelopes and their AD: 4 bytes, big-endian.
-void StoreU32(char* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (8 * (3 - i))) & 0xff);
-}
-void PutU32(std::string& s, uint32_t v) {
-  char b[4];
-  StoreU32(b, v);
-  s.append(b, sizeof b);
-}
-uint32_t GetU32(std::string_view s, size_t at) {
-  uint32_t v = 0;
-  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
-  return v;
-}
 const uint8_t* U8(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
 
 // AD for a field: "F" | u32 record-id length | record id | field name | u32 key version.
 void AppendFieldAd(std::string* ad, std::string_view record_id, std::string_view field, uint32_t version) {
   ad->push_back('F');
-  PutU32(*ad, static_cast<uint32_t>(record_id.size()));
+  AppendBigEndian32(ad, static_cast<uint32_t>(record_id.size()));
   ad->append(record_id);
   ad->append(field);
-  PutU32(*ad, version);
+  AppendBigEndian32(ad, version);
 }
 std::string FieldAd(std::string_view record_id, std::string_view field, uint32_t version) {
   std::string ad;
@@ -47,7 +34,7 @@ std::string FieldAd(std::string_view record_id, std::string_view field, uint32_t
 
 std::string WrapAd(std::string_view survivor_id, uint32_t master_version) {
   std::string ad = "K";
-  PutU32(ad, master_version);
+  AppendBigEndian32(&ad, master_version);
   ad.append(survivor_id);
   return ad;
 }
@@ -94,7 +81,7 @@ void NonceBytes(uint8_t* out, size_t n) {
 // version byte | u32 | nonce | ciphertext+tag, written to `out` (kHeader + pt.size() + kTag bytes)
 void SealTo(char* out, const Key32& key, uint32_t version, std::string_view ad, std::string_view pt) {
   out[0] = static_cast<char>(kEnvelopeV1);
-  StoreU32(out + 1, version);
+  StoreBigEndian32(out + 1, version);
   uint8_t* nonce = reinterpret_cast<uint8_t*>(out) + 5;
   NonceBytes(nonce, kNonce);
   unsigned long long clen = 0;
@@ -142,7 +129,7 @@ void SealFieldTo(char* out, const Key32& data_key, uint32_t data_key_version, st
 
 uint32_t EnvelopeKeyVersion(std::string_view envelope) {
   if (envelope.size() < kHeader + kTag || static_cast<uint8_t>(envelope[0]) != kEnvelopeV1) return 0;
-  return GetU32(envelope, 1);
+  return LoadBigEndian32(envelope.data() + 1);
 }
 
 Result<std::string> OpenField(const Key32& data_key, std::string_view record_id, std::string_view field,

@@ -8,6 +8,8 @@
 #include <memory>
 #include <vector>
 
+#include "core/big_endian.h"
+
 namespace trellis::crypto {
 namespace {
 
@@ -28,13 +30,14 @@ File OpenOut(const std::string& path) {
 }
 
 bool WriteU32(FILE* f, uint32_t v) {
-  uint8_t b[4] = {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+  uint8_t b[4];
+  StoreBigEndian32(b, v);
   return std::fwrite(b, 1, 4, f) == 4;
 }
 bool ReadU32(FILE* f, uint32_t* v) {
   uint8_t b[4];
   if (std::fread(b, 1, 4, f) != 4) return false;
-  *v = (uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | b[3];
+  *v = LoadBigEndian32(b);
   return true;
 }
 bool SyncAndClose(File f) {

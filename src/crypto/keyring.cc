@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/big_endian.h"
 #include "crypto/envelope.h"
 
 namespace trellis::crypto {
@@ -16,15 +17,6 @@ namespace {
 constexpr char kMagic[] = "TRELLIS-KEYRING-1\n";
 constexpr size_t kMagicLen = sizeof(kMagic) - 1;
 constexpr uint8_t kPlain = 0, kPassphrase = 1;
-
-void PutU64(std::string& s, uint64_t v) {
-  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-uint64_t GetU64(std::string_view s, size_t at) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(s[at + i]);
-  return v;
-}
 
 Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
   std::string tmp = path + ".tmp";
@@ -83,10 +75,10 @@ void KeyRing::RetireOldVersions() {
 // Payload: u64 current | u64 count | count x (u64 version | 32 key) | 32 signing seed.
 Status KeyRing::Save(const std::string& path, const std::string& passphrase, bool fast_kdf) const {
   std::string payload;
-  PutU64(payload, current_);
-  PutU64(payload, masters_.size());
+  AppendBigEndian64(&payload, current_);
+  AppendBigEndian64(&payload, masters_.size());
   for (const auto& [ver, key] : masters_) {
-    PutU64(payload, ver);
+    AppendBigEndian64(&payload, ver);
     payload.append(reinterpret_cast<const char*>(key.data()), kKeyBytes);
   }
   payload.append(reinterpret_cast<const char*>(signing_seed_.data()), kKeyBytes);
@@ -104,8 +96,8 @@ Status KeyRing::Save(const std::string& path, const std::string& passphrase, boo
     auto kek = DeriveKeyFromPassphrase(passphrase, salt, ops, mem);
     if (!kek.ok()) return kek.status();
     file += salt;
-    PutU64(file, ops);
-    PutU64(file, mem);
+    AppendBigEndian64(&file, ops);
+    AppendBigEndian64(&file, mem);
     file += SealBox(*kek, file, payload);
   }
   Wipe(payload.data(), payload.size());
@@ -134,7 +126,8 @@ Result<std::unique_ptr<KeyRing>> KeyRing::Load(const std::string& path, const st
     const size_t hdr = kMagicLen + 1 + 16 + 16;
     if (file.size() < hdr) return Status::DataLoss("truncated key file");
     auto kek = DeriveKeyFromPassphrase(passphrase, std::string_view(file).substr(kMagicLen + 1, 16),
-                                       GetU64(file, kMagicLen + 17), GetU64(file, kMagicLen + 25));
+                                       LoadBigEndian64(file.data() + kMagicLen + 17),
+                                       LoadBigEndian64(file.data() + kMagicLen + 25));
     if (!kek.ok()) return kek.status();
     auto opened = OpenBox(*kek, std::string_view(file).substr(0, hdr), std::string_view(file).substr(hdr));
     if (!opened.ok()) return Status(Code::kUnauthenticated, "wrong passphrase or damaged key file");
@@ -146,14 +139,14 @@ Result<std::unique_ptr<KeyRing>> KeyRing::Load(const std::string& path, const st
 
   std::unique_ptr<KeyRing> ring(new KeyRing());
   if (payload.size() < 16) return Status::DataLoss("truncated key file");
-  ring->current_ = static_cast<uint32_t>(GetU64(payload, 0));
-  uint64_t count = GetU64(payload, 8);
+  ring->current_ = static_cast<uint32_t>(LoadBigEndian64(payload.data()));
+  uint64_t count = LoadBigEndian64(payload.data() + 8);
   if (count == 0 || count > 1'000'000 || payload.size() != 16 + count * (8 + kKeyBytes) + kKeyBytes) {
     return Status::DataLoss("malformed key file");
   }
   size_t at = 16;
   for (uint64_t i = 0; i < count; ++i, at += 8 + kKeyBytes) {
-    uint32_t ver = static_cast<uint32_t>(GetU64(payload, at));
+    uint32_t ver = static_cast<uint32_t>(LoadBigEndian64(payload.data() + at));
     ring->masters_.emplace(ver, Key32::FromBytes({reinterpret_cast<const uint8_t*>(payload.data()) + at + 8, kKeyBytes}));
   }
   ring->signing_seed_ = Key32::FromBytes({reinterpret_cast<const uint8_t*>(payload.data()) + at, kKeyBytes});

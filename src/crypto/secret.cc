@@ -89,7 +89,15 @@ namespace {
 // HTCDS import makes a data key per survivor, and a getrandom per key was ~4 % of its CPU).
 // The bytes are as random as one randombytes_buf call per key; each byte is handed out once and
 // wiped as it is; the buffer is a locked page (never swapped, left out of core dumps) wiped when
-// the thread ends; a fork drops what the parent drew (ForkGeneration).
+// the thread ends; a fork drops what the parent drew (ForkGeneration;
+// Randomness.KeysAndNoncesNeverRepeatAcrossThreadsAndFork).
+//
+// Kept apart from core's KernelRng on purpose, though the draw loop is alike: a shared helper
+// (in core, for KernelRng) would take as parameters what makes this buffer fit for keys — the
+// wipe as bytes leave (sodium_memzero), the wipe of the undrawn bytes when a fork is seen
+// (KernelRng only skips them), the source — so a key's guarantees would rest on every caller
+// passing the right policy to code in another layer. The loop is ten lines; the whole key path
+// stays readable here, in one place.
 class KeyRandom {
  public:
   static void Fill(uint8_t* out, size_t n) {

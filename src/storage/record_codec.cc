@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/big_endian.h"
+
 namespace trellis::storage {
 
 std::string EncodePlain(const std::map<std::string, std::string>& m) { return nlohmann::json(m).dump(); }
@@ -56,10 +58,9 @@ void AppendSealed(std::string* out, std::string_view name, std::string_view env)
 size_t SealedEntrySize(std::string_view name, size_t envelope_size) { return 2 + name.size() + 4 + envelope_size; }
 
 char* AppendSealedSpace(std::string* out, std::string_view name, size_t envelope_size) {
-  out->push_back(static_cast<char>(name.size() >> 8));
-  out->push_back(static_cast<char>(name.size() & 0xff));
+  AppendBigEndian16(out, static_cast<uint16_t>(name.size()));
   out->append(name);
-  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((envelope_size >> (8 * i)) & 0xff));
+  AppendBigEndian32(out, static_cast<uint32_t>(envelope_size));
   out->resize(out->size() + envelope_size);
   return out->data() + out->size() - envelope_size;
 }
@@ -74,13 +75,12 @@ bool DecodeSealed(std::string_view b, std::map<std::string, std::string>* out) {
   size_t at = 0;
   while (at < b.size()) {
     if (at + 2 > b.size()) return false;
-    size_t nl = (static_cast<uint8_t>(b[at]) << 8) | static_cast<uint8_t>(b[at + 1]);
+    const size_t nl = LoadBigEndian16(b.data() + at);
     at += 2;
     if (at + nl + 4 > b.size()) return false;
     std::string name(b.substr(at, nl));
     at += nl;
-    size_t el = 0;
-    for (int i = 0; i < 4; ++i) el = (el << 8) | static_cast<uint8_t>(b[at + i]);
+    const size_t el = LoadBigEndian32(b.data() + at);
     at += 4;
     if (at + el > b.size()) return false;
     out->emplace(std::move(name), std::string(b.substr(at, el)));

@@ -17,6 +17,9 @@ std::string PgUrl();
 
 // An empty store location on one backend, removed by the destructor: a SQLite file in a
 // temporary directory, or a fresh schema of the test database (search_path set in the URL).
+// The directory is its own, not a TestDir (support/test_dir.h): a test may hold several at once
+// (a store and the targets it is copied to), and a TestDir is the one directory of its test,
+// emptied when made.
 class ScratchStore {
  public:
   ScratchStore(const std::string& backend, const std::string& tag);

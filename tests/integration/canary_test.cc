@@ -9,6 +9,7 @@
 
 #include "domain/fields.h"
 #include "support/harness.h"
+#include "support/test_dir.h"
 
 namespace trellis::testing {
 namespace {
@@ -17,8 +18,8 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 TEST(Canary, NoPlaintextAtRestAnywhere) {
-  TempDir dir;
-  const std::string data = dir.path + "/data";
+  TestDir dir;
+  const std::string data = dir.path() + "/data";
   ASSERT_EQ(RunTrellis({"init", "--data", data}), 0);
   ASSERT_EQ(RunTrellis({"demo", "--data", data, "--cases", "0"}), 0);
   std::string agencies;
@@ -50,13 +51,13 @@ TEST(Canary, NoPlaintextAtRestAnywhere) {
     }
     csv += "Active\n";
   }
-  const std::string csv_path = dir.path + "/import.csv";  // the input is the caller's, not written by Trellis
+  const std::string csv_path = dir.path() + "/import.csv";  // the input is the caller's, not written by Trellis
   std::ofstream(csv_path) << csv;
   ASSERT_EQ(RunTrellis({"import", "htcds", csv_path, "--data", data, "--agency", ngo}), 0);
   fs::remove(csv_path);
 
   // Serve reads (with the access log on, into the data dir), then back up and export.
-  const std::string work = dir.path + "/out";
+  const std::string work = dir.path() + "/out";
   fs::create_directories(work);
   {
     ServerProcess server;
@@ -77,7 +78,7 @@ TEST(Canary, NoPlaintextAtRestAnywhere) {
     // Scan while the server runs (WAL present) and again after it stops.
     for (int pass = 0; pass < 2; ++pass) {
       size_t files = 0;
-      for (const auto& entry : fs::recursive_directory_iterator(dir.path)) {
+      for (const auto& entry : fs::recursive_directory_iterator(dir.path())) {
         if (!entry.is_regular_file()) continue;
         ++files;
         const std::string bytes = ReadFile(entry.path().string());

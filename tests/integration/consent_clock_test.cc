@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "support/harness.h"
+#include "support/test_dir.h"
 
 namespace trellis::testing {
 namespace {
@@ -22,8 +23,8 @@ std::map<std::string, std::string> Comparable(std::map<std::string, std::string>
 }
 
 TEST(ConsentClockTest, ExpiryAndRevocationApplyOnTheNextRequest) {
-  TempDir dir;
-  const std::string data = dir.path + "/data", clock_file = dir.path + "/clock";
+  TestDir dir;
+  const std::string data = dir.path() + "/data", clock_file = dir.path() + "/clock";
   ASSERT_EQ(RunTrellis({"init", "--data", data}), 0);
   ASSERT_EQ(RunTrellis({"demo", "--data", data, "--cases", "3", "--seed", "7"}), 0);
   // The production binary knows no test clock: the flag is an error there.
@@ -37,7 +38,7 @@ TEST(ConsentClockTest, ExpiryAndRevocationApplyOnTheNextRequest) {
   auto set_offset = [&](int64_t s) { std::ofstream(clock_file, std::ios::trunc) << s << "\n"; };
   set_offset(offset_seconds);
   ServerProcess server;
-  ASSERT_TRUE(server.Start(data, dir.path + "/server.log", {"--quiet", "--test-clock-file=" + clock_file}, TestClockBin()));
+  ASSERT_TRUE(server.Start(data, dir.path() + "/server.log", {"--quiet", "--test-clock-file=" + clock_file}, TestClockBin()));
   const int port = server.port();
 
   Session adv = Login(port, "advocate");

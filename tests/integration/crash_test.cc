@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "support/harness.h"
+#include "support/test_dir.h"
 
 namespace trellis::testing {
 namespace {
@@ -19,8 +20,8 @@ namespace {
 using json = nlohmann::json;
 
 TEST(Crash, AcknowledgedWritesSurviveSigkill) {
-  TempDir dir;
-  const std::string data = dir.path + "/data";
+  TestDir dir;
+  const std::string data = dir.path() + "/data";
   ASSERT_EQ(RunTrellis({"init", "--data", data}), 0);
   ASSERT_EQ(RunTrellis({"demo", "--data", data, "--cases", "5"}), 0);
   std::string out;
@@ -35,7 +36,7 @@ TEST(Crash, AcknowledgedWritesSurviveSigkill) {
   const int kRounds = 25;
   for (int round = 0; round < kRounds; ++round) {
     ServerProcess server;
-    ASSERT_TRUE(server.Start(data, dir.path + "/server.log", {"--quiet"})) << "round " << round;
+    ASSERT_TRUE(server.Start(data, dir.path() + "/server.log", {"--quiet"})) << "round " << round;
     std::atomic<bool> stop{false};
     std::vector<std::thread> writers;
     for (int w = 0; w < 4; ++w) {
@@ -84,7 +85,7 @@ TEST(Crash, AcknowledgedWritesSurviveSigkill) {
 
   // Every acknowledged write is there, and opens.
   ServerProcess server;
-  ASSERT_TRUE(server.Start(data, dir.path + "/server.log", {"--quiet"}));
+  ASSERT_TRUE(server.Start(data, dir.path() + "/server.log", {"--quiet"}));
   for (const auto& [id, name] : acknowledged) {
     auto r = Http(server.port(), "GET", "/api/v1/survivors/" + id, "", auth);
     ASSERT_EQ(r.status, 200) << id;

@@ -15,6 +15,7 @@
 
 #include "conformance/backends.h"
 #include "support/harness.h"
+#include "support/test_dir.h"
 
 namespace trellis::testing {
 namespace {
@@ -26,7 +27,7 @@ class MultiServer : public ::testing::Test {
   void SetUp() override {
     TRELLIS_SKIP_IF_UNAVAILABLE(std::string("Postgres"));
     pg_ = std::make_unique<ScratchStore>("Postgres", ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    data_ = dir_.path + "/data";  // the key ring, shared by both servers (same file)
+    data_ = dir_.path() + "/data";  // the key ring, shared by both servers (same file)
   }
   std::vector<std::string> Store() const { return {"--data", data_, "--store", pg_->location}; }
   std::vector<std::string> Cmd(std::vector<std::string> args) const {
@@ -34,9 +35,9 @@ class MultiServer : public ::testing::Test {
     args.insert(args.end(), s.begin(), s.end());
     return args;
   }
-  bool Start(ServerProcess& s, const std::string& log) { return s.Start(data_, dir_.path + "/" + log, {"--quiet", "--store", pg_->location}); }
+  bool Start(ServerProcess& s, const std::string& log) { return s.Start(data_, dir_.path() + "/" + log, {"--quiet", "--store", pg_->location}); }
 
-  TempDir dir_;
+  TestDir dir_;
   std::unique_ptr<ScratchStore> pg_;
   std::string data_;
 };
@@ -133,7 +134,7 @@ TEST_F(MultiServer, AcknowledgedWritesSurviveSigkillOfEitherServer) {
 }
 
 TEST_F(MultiServer, MigrateStoreFromSqliteKeepsEverything) {
-  const std::string sqlite_data = dir_.path + "/sqlite";
+  const std::string sqlite_data = dir_.path() + "/sqlite";
   ASSERT_EQ(RunTrellis({"init", "--data", sqlite_data, "--store", ""}), 0);
   ASSERT_EQ(RunTrellis({"demo", "--data", sqlite_data, "--store", "", "--cases", "8", "--seed", "5"}), 0);
   std::string out;
@@ -143,7 +144,7 @@ TEST_F(MultiServer, MigrateStoreFromSqliteKeepsEverything) {
   std::string before;
   {
     ServerProcess s;
-    ASSERT_TRUE(s.Start(sqlite_data, dir_.path + "/s.log", {"--quiet", "--store", ""}));
+    ASSERT_TRUE(s.Start(sqlite_data, dir_.path() + "/s.log", {"--quiet", "--store", ""}));
     auto list = Http(s.port(), "GET", "/api/v1/survivors?limit=100", "", auth);
     ASSERT_EQ(list.status, 200);
     before = list.body;
@@ -155,7 +156,7 @@ TEST_F(MultiServer, MigrateStoreFromSqliteKeepsEverything) {
   // The key ring stays with the data directory; the chain and every ciphertext moved intact.
   EXPECT_EQ(RunTrellis({"audit", "verify", "--data", sqlite_data, "--store", pg_->location}, &out), 0) << out;
   ServerProcess s;
-  ASSERT_TRUE(s.Start(sqlite_data, dir_.path + "/p.log", {"--quiet", "--store", pg_->location}));
+  ASSERT_TRUE(s.Start(sqlite_data, dir_.path() + "/p.log", {"--quiet", "--store", pg_->location}));
   auto list = Http(s.port(), "GET", "/api/v1/survivors?limit=100", "", auth);  // the token moved too
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(json::parse(list.body)["items"], json::parse(before)["items"]);

@@ -19,7 +19,11 @@ std::string TestClockBin();
 // Runs `trellis args...` to completion; returns the exit code, stdout in *out (if given).
 int RunTrellis(const std::vector<std::string>& args, std::string* out = nullptr, const std::string& stdin_text = {});
 
-// A fresh temporary directory, removed by the destructor.
+// A fresh temporary directory of a random name, removed by the destructor. A test's own files
+// go in a TestDir (support/test_dir.h); this one is for the two places a TestDir does not fit:
+// RunTrellis's scratch files, one directory per call (a test makes many calls, and a TestDir is
+// one directory per test, emptied when made), and suite-wide servers (DemoServer,
+// ConsentMatrixTest) made in SetUpTestSuite, where no test runs to name a TestDir.
 struct TempDir {
   TempDir();
   ~TempDir();
