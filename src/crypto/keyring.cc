@@ -5,8 +5,7 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <cerrno>
 
 #include "core/big_endian.h"
 #include "crypto/envelope.h"
@@ -17,6 +16,45 @@ namespace {
 constexpr char kMagic[] = "TRELLIS-KEYRING-1\n";
 constexpr size_t kMagicLen = sizeof(kMagic) - 1;
 constexpr uint8_t kPlain = 0, kPassphrase = 1;
+
+// Wipes a string holding key bytes on every way out of a scope. The strings that hold keys are
+// sized before they are filled, so no reallocation leaves an unwiped copy in freed memory.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::string& s) : s_(s) {}
+  ~WipeOnExit() { Wipe(s_.data(), s_.size()); }
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+
+ private:
+  std::string& s_;
+};
+
+// The whole key file, read straight into a string of its size (an ifstream and a stringstream
+// would each keep a copy in a buffer nobody wipes).
+Result<std::string> ReadKeyFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status(Code::kFailedPrecondition, "no key file at " + path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size < 0 || st.st_size > (64 << 20)) {
+    ::close(fd);
+    return Status::DataLoss("not a Trellis key file");
+  }
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (done != bytes.size()) {
+    Wipe(bytes.data(), bytes.size());
+    return Status::Internal("cannot read the key file");
+  }
+  return bytes;
+}
 
 Status WriteFileAtomically(const std::string& path, const std::string& bytes) {
   std::string tmp = path + ".tmp";
@@ -74,7 +112,10 @@ void KeyRing::RetireOldVersions() {
 
 // Payload: u64 current | u64 count | count x (u64 version | 32 key) | 32 signing seed.
 Status KeyRing::Save(const std::string& path, const std::string& passphrase, bool fast_kdf) const {
+  const size_t payload_size = 16 + masters_.size() * (8 + kKeyBytes) + kKeyBytes;
   std::string payload;
+  payload.reserve(payload_size);
+  WipeOnExit wipe_payload(payload);
   AppendBigEndian64(&payload, current_);
   AppendBigEndian64(&payload, masters_.size());
   for (const auto& [ver, key] : masters_) {
@@ -83,7 +124,10 @@ Status KeyRing::Save(const std::string& path, const std::string& passphrase, boo
   }
   payload.append(reinterpret_cast<const char*>(signing_seed_.data()), kKeyBytes);
 
-  std::string file(kMagic, kMagicLen);
+  std::string file;
+  file.reserve(kMagicLen + 1 + payload_size + 128);  // + salt, KDF limits, box nonce and tag
+  WipeOnExit wipe_file(file);
+  file.append(kMagic, kMagicLen);
   if (passphrase.empty()) {
     file.push_back(static_cast<char>(kPlain));
     file += payload;
@@ -100,22 +144,17 @@ Status KeyRing::Save(const std::string& path, const std::string& passphrase, boo
     AppendBigEndian64(&file, mem);
     file += SealBox(*kek, file, payload);
   }
-  Wipe(payload.data(), payload.size());
-  Status st = WriteFileAtomically(path, file);
-  Wipe(file.data(), file.size());
-  return st;
+  return WriteFileAtomically(path, file);
 }
 
 Result<std::unique_ptr<KeyRing>> KeyRing::Load(const std::string& path, const std::string& passphrase) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Code::kFailedPrecondition, "no key file at " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string file = ss.str();
+  TRELLIS_ASSIGN_OR_RETURN(std::string file, ReadKeyFile(path));
+  WipeOnExit wipe_file(file);
   if (file.size() < kMagicLen + 1 || file.compare(0, kMagicLen, kMagic) != 0) {
     return Status::DataLoss("not a Trellis key file");
   }
   std::string payload;
+  WipeOnExit wipe_payload(payload);
   const uint8_t mode = static_cast<uint8_t>(file[kMagicLen]);
   if (mode == kPlain) {
     payload = file.substr(kMagicLen + 1);
@@ -135,7 +174,6 @@ Result<std::unique_ptr<KeyRing>> KeyRing::Load(const std::string& path, const st
   } else {
     return Status::DataLoss("unknown key file mode");
   }
-  Wipe(file.data(), file.size());
 
   std::unique_ptr<KeyRing> ring(new KeyRing());
   if (payload.size() < 16) return Status::DataLoss("truncated key file");
@@ -150,7 +188,6 @@ Result<std::unique_ptr<KeyRing>> KeyRing::Load(const std::string& path, const st
     ring->masters_.emplace(ver, Key32::FromBytes({reinterpret_cast<const uint8_t*>(payload.data()) + at + 8, kKeyBytes}));
   }
   ring->signing_seed_ = Key32::FromBytes({reinterpret_cast<const uint8_t*>(payload.data()) + at, kKeyBytes});
-  Wipe(payload.data(), payload.size());
   if (!ring->Master(ring->current_)) return Status::DataLoss("key file lacks its current key");
   ring->signer_ = std::make_unique<SigningKey>(ring->signing_seed_);
   return ring;
