@@ -170,6 +170,34 @@ TEST_F(AppTest, LoginLockoutAndSessions) {
   EXPECT_EQ(app_->AddUser(CliOperator(), ngo_, "shorty", "", Role::kAdvocate, "short").status().field(), "password");
 }
 
+// A store constraint that a data write breaks is the caller's conflict (a username taken:
+// kAlreadyExists, 409); a failure to append the audit entry is a fault of the server (kInternal,
+// 500) whatever the store reports — the injected failure is an abort in a trigger, which SQLite
+// reports as a constraint error.
+TEST_F(AppTest, AFailedAuditAppendIsInternalAndAConstraintOfADataWriteAConflict) {
+  auto taken = app_->AddUser(CliOperator(), ngo_, "advocate1", "", Role::kAdvocate, "a good long passphrase");
+  EXPECT_EQ(taken.status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(taken.status().field(), "username");
+  {
+    testing::FailingAuditEntries failing(dir_, "user.create");
+    ASSERT_TRUE(failing.ok());
+    auto unaudited = app_->AddUser(CliOperator(), ngo_, "advocate2", "", Role::kAdvocate, "a good long passphrase");
+    EXPECT_EQ(unaudited.status().code(), Code::kInternal) << unaudited.status().ToString();
+    EXPECT_TRUE(unaudited.status().field().empty());
+  }
+  // Deferred (as the server answers reads): the same code reaches the response.
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});
+  testing::FailingAuditEntries failing(dir_, s.record.id);
+  ASSERT_TRUE(failing.ok());
+  std::promise<Status> durable;
+  {
+    AuditDeferral deferral;
+    ASSERT_TRUE(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r").ok());
+    deferral.Finish([&](const Status& st) { durable.set_value(st); });
+  }
+  EXPECT_EQ(durable.get_future().get().code(), Code::kInternal);
+}
+
 // Wrong passwords sent in parallel all count: each failure is one increment in the store, not a
 // write of the count read before the (slow) password check, so guessing concurrently locks the
 // account out exactly like guessing in turn.
