@@ -706,6 +706,10 @@ struct Router::Impl {
     Add("DELETE", "/api/v1/survivors/{id}", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
       Status st = app.EraseSurvivor(*p, params[0], req.request_id);
       if (!st.ok()) return Error(st);
+      if (app.RunningBackups() > 0) {
+        spdlog::warn("survivor erased while a backup is running in the data directory: its temporary copy of the"
+                     " store may hold the erased data key until the backup ends (request {})", req.request_id);
+      }
       HttpResponse r;
       r.status = 204;
       return r;

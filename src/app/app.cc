@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
@@ -210,25 +211,67 @@ Status App::Init(const InitOptions& o) {
 
 namespace {
 
-// A restore's temporary files, in the data directory: the decrypted backup
-// ".restore-" + NewRandomId(_, "t") + ".db", the audit file opening it makes beside it
+constexpr std::string_view kRestorePrefix = ".restore-", kBackupPrefix = ".backup-", kLockExt = ".lock";
+
+// The temporary files of a restore or a backup, in the data directory: the copy of a store
+// prefix + NewRandomId(_, "t") + ".db", the audit file opening or snapshotting it makes beside it
 // (storage::SqliteAuditPath: "-audit.db"), and SQLite's "-wal", "-shm" and "-journal" files of
-// either. Nothing else matches: a stale file is removed only if a restore made it.
-bool IsRestoreTempName(std::string_view name) {
-  constexpr std::string_view kPrefix = ".restore-", kExt = ".db", kAudit = "-audit";
-  if (!name.starts_with(kPrefix)) return false;
-  name.remove_prefix(kPrefix.size());
+// either. Returns the id when `name` is exactly such a name of `prefix`, else an empty view:
+// a stale file is removed only if a restore or a backup made it.
+std::string_view TemporaryId(std::string_view name, std::string_view prefix) {
+  constexpr std::string_view kExt = ".db", kAudit = "-audit";
+  if (!name.starts_with(prefix)) return {};
+  name.remove_prefix(prefix.size());
   for (std::string_view sqlite_suffix : {"-wal", "-shm", "-journal"}) {
     if (name.ends_with(sqlite_suffix)) {
       name.remove_suffix(sqlite_suffix.size());
       break;
     }
   }
-  if (!name.ends_with(kExt)) return false;
+  if (!name.ends_with(kExt)) return {};
   name.remove_suffix(kExt.size());
   if (name.ends_with(kAudit)) name.remove_suffix(kAudit.size());
-  return IsWellFormedId(name, "t");
+  return IsWellFormedId(name, "t") ? name : std::string_view();
 }
+
+// A backup's lock file: ".backup-" + id + ".lock" (BackupLock). The id, or an empty view.
+std::string_view BackupLockId(std::string_view name) {
+  if (name.size() <= kBackupPrefix.size() + kLockExt.size() || !name.starts_with(kBackupPrefix) ||
+      !name.ends_with(kLockExt)) {
+    return {};
+  }
+  name.remove_prefix(kBackupPrefix.size());
+  name.remove_suffix(kLockExt.size());
+  return IsWellFormedId(name, "t") ? name : std::string_view();
+}
+
+std::string BackupLockPath(const std::string& data_dir, std::string_view id) {
+  return data_dir + "/" + std::string(kBackupPrefix) + std::string(id) + std::string(kLockExt);
+}
+
+// Regular files only: never a symbolic link, a directory or anything else a restore or a
+// backup never makes.
+bool IsRegularFile(const fs::directory_entry& e) {
+  std::error_code ec;
+  return e.symlink_status(ec).type() == fs::file_type::regular;
+}
+
+// Removes `files` and SQLite's -wal, -shm and -journal files of each when destroyed: whatever
+// way the scope is left (an error, an exception), none of them stays behind.
+class TemporaryFiles {
+ public:
+  explicit TemporaryFiles(std::vector<std::string> files) : files_(std::move(files)) {}
+  ~TemporaryFiles() {
+    for (const std::string& f : files_) {
+      for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((f + suffix).c_str());
+    }
+  }
+  TemporaryFiles(const TemporaryFiles&) = delete;
+  TemporaryFiles& operator=(const TemporaryFiles&) = delete;
+
+ private:
+  std::vector<std::string> files_;
+};
 
 // A flock(2) on the data directory. A restore holds it exclusively from start to end; opening a
 // store takes it shared, without waiting, to remove what restores that were cut short (killed,
@@ -257,15 +300,65 @@ class DataDirLock {
   int fd_;
 };
 
+// What a backup holds from start to end: an exclusive flock(2) on a lock file of its own,
+// <data>/.backup-<id>.lock, created before its temporary files (named with the same id) and
+// removed after them. Backups run while servers are live, several at once if need be; a
+// cleaner tells the files of a running backup (its lock is held) from those of one that was
+// cut short (the lock file is free, or gone) without waiting (RemoveBackupLeftovers).
+class BackupLock {
+ public:
+  explicit BackupLock(const std::string& dir) {
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      const std::string id = NewRandomId(SystemRng(), "t"), path = BackupLockPath(dir, id);
+      const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0) {
+        if (errno == EEXIST || errno == EINTR) continue;
+        return;
+      }
+      int rc;
+      do {
+        rc = ::flock(fd, LOCK_EX);  // a cleaner holds it only while it looks (and finds it free)
+      } while (rc != 0 && errno == EINTR);
+      if (rc != 0) {
+        ::unlink(path.c_str());
+        ::close(fd);
+        return;
+      }
+      // Between the creation and the lock, a cleaner may have found the file free, taken it for
+      // a stale one and removed it: then this lock guards no name, and another id is drawn.
+      struct stat held {}, named {};
+      if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
+          held.st_ino == named.st_ino) {
+        fd_ = fd;
+        id_ = id;
+        path_ = path;
+        return;
+      }
+      ::close(fd);
+    }
+  }
+  ~BackupLock() {
+    if (fd_ < 0) return;
+    ::unlink(path_.c_str());  // while still locked: no cleaner has it
+    ::close(fd_);             // releases the lock
+  }
+  BackupLock(const BackupLock&) = delete;
+  BackupLock& operator=(const BackupLock&) = delete;
+  bool held() const { return fd_ >= 0; }
+  const std::string& id() const { return id_; }
+
+ private:
+  int fd_ = -1;
+  std::string id_, path_;
+};
+
 // Removes the regular files of `data_dir` named like a restore's temporary files. The caller
 // holds the data directory's lock (so no restore is running).
 void RemoveRestoreLeftovers(const std::string& data_dir) {
   std::vector<fs::path> stale;
   std::error_code ec;
   for (fs::directory_iterator it(data_dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::error_code type_ec;
-    // Not a symbolic link, directory or anything else a restore never makes.
-    if (IsRestoreTempName(it->path().filename().string()) && it->symlink_status(type_ec).type() == fs::file_type::regular) {
+    if (!TemporaryId(it->path().filename().string(), kRestorePrefix).empty() && IsRegularFile(*it)) {
       stale.push_back(it->path());
     }
   }
@@ -274,14 +367,52 @@ void RemoveRestoreLeftovers(const std::string& data_dir) {
 
 }  // namespace
 
+int RemoveBackupLeftovers(const std::string& data_dir, bool remove) {
+  // The regular files named like a backup's temporary files or lock file, by backup id.
+  std::map<std::string, std::vector<fs::path>, std::less<>> by_id;
+  std::error_code ec;
+  for (fs::directory_iterator it(data_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::string_view id = TemporaryId(name, kBackupPrefix);
+    if (id.empty()) id = BackupLockId(name);
+    if (!id.empty() && IsRegularFile(*it)) by_id[std::string(id)].push_back(it->path());
+  }
+  int running = 0;
+  for (const auto& [id, files] : by_id) {
+    // A backup makes its lock file before its first temporary file and removes it after the
+    // last: files without a lock file, or with one nobody holds, belong to no running backup.
+    const std::string lock_path = BackupLockPath(data_dir, id);
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT) continue;  // cannot tell: kept
+    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      ++running;  // held (or cannot tell): a backup is running, its files are kept
+      continue;
+    }
+    if (remove) {
+      for (const fs::path& f : files) {
+        if (f.string() != lock_path) fs::remove(f, ec);
+      }
+      if (fd >= 0) ::unlink(lock_path.c_str());  // last, still locked
+    }
+    if (fd >= 0) ::close(fd);
+  }
+  return running;
+}
+
+int RemoveLeftovers(const std::string& data_dir) {
+  {
+    DataDirLock lock(data_dir, LOCK_SH | LOCK_NB);  // skipped while a restore is running
+    if (lock.held()) RemoveRestoreLeftovers(data_dir);
+  }
+  return RemoveBackupLeftovers(data_dir);
+}
+
 Result<std::unique_ptr<App>> App::Open(const OpenOptions& o) {
   crypto::InitCrypto();
-  {
-    // A restore cut short leaves a copy of a store (with data keys) in the data directory; it
-    // must not outlive an erasure (S6). Skipped while a restore is running.
-    DataDirLock lock(o.data_dir, LOCK_SH | LOCK_NB);
-    if (lock.held()) RemoveRestoreLeftovers(o.data_dir);
-  }
+  // A restore or a backup cut short leaves a copy of a store (with data keys) in the data
+  // directory; it must not outlive an erasure (S6). Never the files of one running now.
+  (void)RemoveLeftovers(o.data_dir);
   auto impl = std::make_unique<Impl>();
   impl->data_dir = o.data_dir;
   impl->store_location = StoreLocation(o.data_dir, o.store);
@@ -402,20 +533,28 @@ crypto::Key32 BackupKey(const crypto::Key32& master) { return crypto::DeriveSubk
 }  // namespace
 
 Status App::Backup(const std::string& out_path, bool include_keys) {
-  const std::string tmp = impl_->data_dir + "/.backup-" + NewRandomId(SystemRng(), "t") + ".db";
-  TRELLIS_RETURN_IF_ERROR(impl_->store->SnapshotTo(tmp));
-  Status st = include_keys ? Status::Ok() : storage::StripDataKeysFromSnapshot(tmp);
-  if (st.ok()) {
-    std::shared_lock lock(impl_->keys_mu);
-    st = crypto::EncryptFile(BackupKey(impl_->keys->CurrentMaster()), impl_->keys->current_version(), tmp, out_path);
+  // What backups cut short left goes first; never the files of one running now.
+  (void)RemoveBackupLeftovers(impl_->data_dir);
+  {
+    BackupLock lock(impl_->data_dir);
+    if (!lock.held()) {
+      return Status(Code::kFailedPrecondition, "cannot create a lock file in the data directory " + impl_->data_dir);
+    }
+    // Until its data keys are stripped, the snapshot is a full copy of the store, with every
+    // survivor's data key: on every way out (an error, an exception) it is removed, with the
+    // audit file beside it and SQLite's files, before the lock is released (declared after it).
+    const std::string tmp = impl_->data_dir + "/" + std::string(kBackupPrefix) + lock.id() + ".db";
+    TemporaryFiles temporaries({tmp, storage::SqliteAuditPath(tmp)});
+    TRELLIS_RETURN_IF_ERROR(impl_->store->SnapshotTo(tmp));
+    if (!include_keys) TRELLIS_RETURN_IF_ERROR(storage::StripDataKeysFromSnapshot(tmp));
+    std::shared_lock keys_lock(impl_->keys_mu);
+    TRELLIS_RETURN_IF_ERROR(
+        crypto::EncryptFile(BackupKey(impl_->keys->CurrentMaster()), impl_->keys->current_version(), tmp, out_path));
   }
-  std::remove(tmp.c_str());
-  std::remove(storage::SqliteAuditPath(tmp).c_str());  // left only by a snapshot that failed
-  if (st.ok()) {
-    st = impl_->AuditEntry(CliOperator(), "backup.create", "ok", "", "", "", include_keys ? "with_keys" : "without_keys");
-  }
-  return st;
+  return impl_->AuditEntry(CliOperator(), "backup.create", "ok", "", "", "", include_keys ? "with_keys" : "without_keys");
 }
+
+int App::RunningBackups() const { return RemoveBackupLeftovers(impl_->data_dir, /*remove=*/false); }
 
 Result<std::vector<std::pair<std::string, int64_t>>> MigrateStore(const std::string& from, const std::string& to) {
   if (from == to) return Status::Invalid("--from and --to name the same store", "to");
@@ -448,18 +587,11 @@ Status Restore(const std::string& data_dir, const std::string& passphrase, const
   if (!lock.held()) return Status(Code::kFailedPrecondition, "cannot lock the data directory " + data_dir);
   RemoveRestoreLeftovers(data_dir);
   const std::string store_path = data_dir + "/" + kStoreFile, audit_path = storage::SqliteAuditPath(store_path);
-  const std::string tmp = data_dir + "/.restore-" + NewRandomId(SystemRng(), "t") + ".db";
+  const std::string tmp = data_dir + "/" + std::string(kRestorePrefix) + NewRandomId(SystemRng(), "t") + ".db";
   const std::string tmp_audit = storage::SqliteAuditPath(tmp);
   // Whatever way this returns (an error, an exception), no temporary file stays behind; after
   // the renames below there is nothing left to remove.
-  struct RemoveTemporaries {
-    std::vector<std::string> files;
-    ~RemoveTemporaries() {
-      for (const std::string& f : files) {
-        for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::remove((f + suffix).c_str());
-      }
-    }
-  } remove_temporaries{{tmp, tmp_audit}};
+  TemporaryFiles remove_temporaries({tmp, tmp_audit});
   TRELLIS_RETURN_IF_ERROR(crypto::DecryptFile(BackupKey(*master), backup_path, tmp));
   Status st = Status::Ok();
   {

@@ -3,10 +3,13 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -168,6 +171,34 @@ TEST_F(AppTest, LoginLockoutAndSessions) {
   EXPECT_EQ(app_->AddUser(CliOperator(), ngo_, "shorty", "", Role::kAdvocate, "short").status().field(), "password");
 }
 
+// A store constraint that a data write breaks is the caller's conflict (a username taken:
+// kAlreadyExists, 409); a failure to append the audit entry is a fault of the server (kInternal,
+// 500) whatever the store reports — the injected failure is an abort in a trigger, which SQLite
+// reports as a constraint error.
+TEST_F(AppTest, AFailedAuditAppendIsInternalAndAConstraintOfADataWriteAConflict) {
+  auto taken = app_->AddUser(CliOperator(), ngo_, "advocate1", "", Role::kAdvocate, "a good long passphrase");
+  EXPECT_EQ(taken.status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(taken.status().field(), "username");
+  {
+    testing::FailingAuditEntries failing(dir_, "user.create");
+    ASSERT_TRUE(failing.ok());
+    auto unaudited = app_->AddUser(CliOperator(), ngo_, "advocate2", "", Role::kAdvocate, "a good long passphrase");
+    EXPECT_EQ(unaudited.status().code(), Code::kInternal) << unaudited.status().ToString();
+    EXPECT_TRUE(unaudited.status().field().empty());
+  }
+  // Deferred (as the server answers reads): the same code reaches the response.
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});
+  testing::FailingAuditEntries failing(dir_, s.record.id);
+  ASSERT_TRUE(failing.ok());
+  std::promise<Status> durable;
+  {
+    AuditDeferral deferral;
+    ASSERT_TRUE(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r").ok());
+    deferral.Finish([&](const Status& st) { durable.set_value(st); });
+  }
+  EXPECT_EQ(durable.get_future().get().code(), Code::kInternal);
+}
+
 // Wrong passwords sent in parallel all count: each failure is one increment in the store, not a
 // write of the count read before the (slow) password check, so guessing concurrently locks the
 // account out exactly like guessing in turn.
@@ -319,7 +350,7 @@ TEST_F(AppTest, RestoreLeftoversAreRemovedAndOnlyThose) {
   const std::string id = NewRandomId(SystemRng(), "t");
   std::vector<std::string> keep = {".restore-" + id + ".db.bak", ".restore-" + id + "-audit.db~",
                                    ".restore-notes.db",          ".restore-t_short-audit.db",
-                                   "restore-" + id + ".db",      ".backup-" + id + ".db",
+                                   "restore-" + id + ".db",      ".restore_" + id + ".db",
                                    ".restore-" + id + "-old.db", ".restore-" + id + ".db-wal.1"};
   std::string upper = id;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -367,6 +398,152 @@ TEST_F(AppTest, RestoreLeftoversAreRemovedAndOnlyThose) {
   EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r")->record.fields.at("prs_FirstName"), "Ana");
   std::remove(backup.c_str());
   std::remove(damaged.c_str());
+}
+
+// The names in the data directory that mention "backup" (every file a backup makes, and the
+// look-alikes of BackupLeftoversAreRemovedAndOnlyThose).
+std::set<std::string> BackupNames(const std::string& dir) {
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.find("backup") != std::string::npos) out.insert(name);
+  }
+  return out;
+}
+
+// A backup makes a copy of the store in the data directory (.backup-<id>.db and the audit file
+// beside it), which holds every data key until they are stripped, under a lock file of its own
+// (.backup-<id>.lock, flock held while it runs). One cut short (killed, power loss) leaves them:
+// the next backup, every open of the store and every erasure remove them — files named exactly
+// so, and nothing else — but never while the backup that made them holds its lock. A backup,
+// whether it succeeds or fails, leaves none of its own.
+TEST_F(AppTest, BackupLeftoversAreRemovedAndOnlyThose) {
+  RecordView s = NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});
+  const std::string out = dir_ + "/out";
+  ASSERT_TRUE(fs::create_directory(out));
+  auto copy = [&](const std::string& from, const std::string& to) {
+    ASSERT_TRUE(fs::copy_file(dir_ + "/" + from, dir_ + "/" + to, fs::copy_options::overwrite_existing));
+  };
+  // What an interrupted backup leaves: the copy, its audit file, SQLite's files beside them, and
+  // (unless it was cut short before making it) its lock file, no longer locked.
+  auto leave_leftovers = [&](bool lock_file) {
+    const std::string t = ".backup-" + NewRandomId(SystemRng(), "t");
+    copy("trellis.db", t + ".db");
+    copy("trellis-audit.db", t + "-audit.db");
+    std::vector<std::string> extra = {t + ".db-wal", t + ".db-shm", t + ".db-journal", t + "-audit.db-journal"};
+    if (lock_file) extra.push_back(t + ".lock");
+    for (const std::string& name : extra) std::ofstream(dir_ + "/" + name) << "x";
+    return t;
+  };
+  // Files a backup never makes, some named almost like its own: never removed.
+  const std::string id = NewRandomId(SystemRng(), "t");
+  std::vector<std::string> keep = {".backup-" + id + ".db.bak",  ".backup-" + id + ".lock~",
+                                   ".backup-notes.db",           ".backup-t_short.db",
+                                   "backup-" + id + ".db",       ".backup-" + id + "-old.db",
+                                   ".backup-" + id + ".db-wal.1", ".backup-" + id + ".lock.db",
+                                   ".backup-" + id + ".LOCK",    ".backup-.lock",
+                                   "my-backup.db"};
+  std::string upper = id;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  keep.push_back(".backup-" + upper + ".db");
+  for (const std::string& name : keep) std::ofstream(dir_ + "/" + name) << "not a backup's";
+  const std::string dir_named_like_one = ".backup-" + NewRandomId(SystemRng(), "t") + ".db";
+  ASSERT_TRUE(fs::create_directory(dir_ + "/" + dir_named_like_one));
+  const std::string link_named_like_one = ".backup-" + NewRandomId(SystemRng(), "t") + "-audit.db";
+  fs::create_symlink(keep[0], dir_ + "/" + link_named_like_one);
+  const std::string link_named_like_a_lock = ".backup-" + NewRandomId(SystemRng(), "t") + ".lock";
+  fs::create_symlink(keep[1], dir_ + "/" + link_named_like_a_lock);
+  for (const std::string& name : {dir_named_like_one, link_named_like_one, link_named_like_a_lock}) {
+    keep.push_back(name);
+  }
+  const std::set<std::string> expected(keep.begin(), keep.end());
+
+  // The next backup removes them first; it succeeds and leaves none of its own.
+  leave_leftovers(true);
+  leave_leftovers(false);
+  ASSERT_TRUE(app_->Backup(out + "/1.trb", /*include_keys=*/false).ok());
+  EXPECT_EQ(BackupNames(dir_), expected);
+  // So does opening the store; so does an erasure (the copies hold the erased survivor's key).
+  leave_leftovers(true);
+  leave_leftovers(false);
+  std::ofstream(dir_ + "/.backup-" + NewRandomId(SystemRng(), "t") + ".lock");  // a lock file alone
+  Reopen();
+  EXPECT_EQ(BackupNames(dir_), expected);
+  leave_leftovers(true);
+  leave_leftovers(false);
+  RecordView gone = NewSurvivor(advocate_, {{"prs_FirstName", "Gone"}});
+  ASSERT_TRUE(app_->EraseSurvivor(supervisor_, gone.record.id, "r").ok());
+  EXPECT_EQ(BackupNames(dir_), expected);
+
+  // A backup that fails (here: it cannot write its output) leaves none of its own either.
+  EXPECT_FALSE(app_->Backup(out + "/no/such/dir/2.trb", /*include_keys=*/false).ok());
+  EXPECT_EQ(BackupNames(dir_), expected);
+
+  // A running backup's files (its lock file held, as a backup in progress holds it) are kept by
+  // all three, until it no longer holds the lock.
+  const std::string running = leave_leftovers(true);
+  std::set<std::string> with_running = BackupNames(dir_);
+  const int fd = ::open((dir_ + "/" + running + ".lock").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  EXPECT_EQ(app_->RunningBackups(), 1);
+  ASSERT_TRUE(app_->Backup(out + "/3.trb", /*include_keys=*/false).ok());
+  Reopen();
+  RecordView gone2 = NewSurvivor(advocate_, {{"prs_FirstName", "Gone"}});
+  ASSERT_TRUE(app_->EraseSurvivor(supervisor_, gone2.record.id, "r").ok());
+  EXPECT_EQ(BackupNames(dir_), with_running);
+  ::close(fd);
+  EXPECT_EQ(app_->RunningBackups(), 0);
+  Reopen();
+  EXPECT_EQ(BackupNames(dir_), expected);
+
+  // The backups taken meanwhile are whole.
+  app_.reset();
+  ASSERT_TRUE(Restore(dir_, "", out + "/3.trb").ok());
+  Reopen();
+  EXPECT_EQ(app_->Get(advocate_, RecordKind::kSurvivor, s.record.id, "r")->record.fields.at("prs_FirstName"), "Ana");
+}
+
+// A real backup in another process: while it runs (held up writing its output, a pipe nobody
+// reads), a backup, an open and an erasure in this process leave its files alone; killed, it
+// leaves its copy of the store behind, and the next open removes it.
+TEST_F(AppTest, ABackupKilledLeavesNothingOnceTheStoreIsOpenedAgain) {
+  NewSurvivor(advocate_, {{"prs_FirstName", "Ana"}});
+  RecordView gone = NewSurvivor(advocate_, {{"prs_FirstName", "Gone"}});
+  const std::string out = dir_ + "/out", fifo = out + "/backup.fifo";
+  ASSERT_TRUE(fs::create_directory(out));
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  // Opened first, without waiting for a writer, and made one page small: the backup blocks on
+  // its first full page, inside the encryption, its copy made and its lock held.
+  const int rd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  ASSERT_GE(rd, 0);
+  ASSERT_GE(::fcntl(rd, F_SETPIPE_SZ, 4096), 0);
+  testing::TrellisProcess backup;
+  ASSERT_TRUE(backup.Start({"backup", "--data", dir_, "--out", fifo}, out + "/backup.log"));
+  pollfd p{rd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 60'000), 1) << ReadFile(out + "/backup.log");
+  ASSERT_TRUE(p.revents & POLLIN) << ReadFile(out + "/backup.log");
+
+  const std::set<std::string> in_progress = BackupNames(dir_);
+  std::string copy_of_store;  // .backup-<id>.db, stripped of its data keys by now
+  for (const std::string& name : in_progress) {
+    if (name.ends_with(".db")) copy_of_store = name;
+  }
+  ASSERT_FALSE(copy_of_store.empty());
+  const std::string t = copy_of_store.substr(0, copy_of_store.size() - 3);
+  EXPECT_EQ(in_progress, (std::set<std::string>{t + ".db", t + ".lock"}));
+  EXPECT_EQ(app_->RunningBackups(), 1);
+  ASSERT_TRUE(app_->Backup(out + "/other.trb", /*include_keys=*/false).ok());
+  Reopen();
+  ASSERT_TRUE(app_->EraseSurvivor(supervisor_, gone.record.id, "r").ok());
+  EXPECT_EQ(BackupNames(dir_), in_progress);
+
+  backup.Kill(SIGKILL);
+  ::close(rd);
+  EXPECT_EQ(BackupNames(dir_), in_progress);  // what an interrupted backup leaves
+  EXPECT_EQ(app_->RunningBackups(), 0);
+  Reopen();
+  EXPECT_TRUE(BackupNames(dir_).empty());
 }
 
 TEST_F(AppTest, RotationKeepsEveryRecordReadable) {

@@ -393,6 +393,8 @@ Status App::EraseSurvivor(const Principal& p, const std::string& survivor_id, co
     TRELLIS_RETURN_IF_ERROR(t.DeleteDataKey(survivor_id));  // crypto-shredding (S6)
     return t.DeleteSurvivorRecords(survivor_id);
   }));
+  // A copy of the store that a backup or restore cut short left behind still holds the key.
+  (void)RemoveLeftovers(impl_->data_dir);
   return impl_->AuditEntry(p, "survivor.erase", "ok", survivor_id, survivor_id, request_id);
 }
 

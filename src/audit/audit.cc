@@ -191,6 +191,12 @@ void Log::Run() {
       return b;
     });
 
+    // Whatever the sink reports — a store may report its failure as a constraint error (SQLite
+    // does for an aborting trigger), a lost connection, a full disk — an entry that could not be
+    // recorded is a fault of the server, never the caller's conflict or bad input: its request
+    // fails as an internal error (500, generic message). The sink's status stays in the message
+    // for the operator's log.
+    if (!st.ok()) st = Status::Internal("audit: the entry could not be recorded (" + st.ToString() + ")");
     lock.lock();
     if (st.ok()) {
       last_seq_ = written;

@@ -97,7 +97,8 @@ VerifyReport Verify(const std::function<bool(StoredEntry*)>& next_row, const std
 // queues an entry and returns at once; its callback runs on the log's writer thread once the
 // batch holding the entry is durable (ok) or failed, so a server can finish a request without
 // parking a thread while the batch commits. Entries are written in the order they are queued.
-// Thread-safe.
+// A batch that fails is reported to each of its entries as kInternal, whatever code the sink
+// returned (the sink's status is kept in the message). Thread-safe.
 class Log {
  public:
   Log(Sink& sink, const crypto::SigningKey& signer, Clock& clock);

@@ -126,6 +126,31 @@ TEST_F(AuditLogTest, AppendThenReportsEachEntryOnceDurable) {
   EXPECT_EQ(failed.load(), 10);
 }
 
+// Whatever code the sink's failure carries (a store reports an aborted insert as a constraint
+// error), an entry that could not be recorded is an internal fault for its appender, never a
+// conflict or bad input of the request that made it.
+TEST_F(AuditLogTest, AFailedAppendIsInternalWhateverTheSinkSays) {
+  class FailingSink : public Sink {
+   public:
+    explicit FailingSink(Status st) : st_(std::move(st)) {}
+    Status AppendBatch(const BatchBuilder&) override { return st_; }
+
+   private:
+    Status st_;
+  };
+  for (const Status& sink_status :
+       {Status(Code::kAlreadyExists, "audit: already exists"), Status::Invalid("bad", "field"),
+        Status::Conflict("changed"), Status::NotFound(), Status(Code::kUnavailable, "gone"), Status::Internal("disk")}) {
+    FailingSink failing(sink_status);
+    Log log(failing, signer, clock);
+    Status st = log.Append({.actor = "u_1", .action = "case.read", .outcome = "allow"});
+    EXPECT_EQ(st.code(), Code::kInternal) << sink_status.ToString();
+    EXPECT_TRUE(st.field().empty()) << sink_status.ToString();
+    EXPECT_EQ(log.AppendAsync({.actor = "u_1", .action = "case.read", .outcome = "allow"}).get().code(),
+              Code::kInternal);
+  }
+}
+
 // Two logs (two processes) appending to one store keep one chain: the head is read in the sink.
 TEST_F(AuditLogTest, TwoLogsOneChain) {
   {

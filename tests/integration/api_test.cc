@@ -236,6 +236,52 @@ TEST_F(ApiTest, CreateReadUpdateAndRedaction) {
   EXPECT_EQ(Http(port(), "GET", "/api/v1/audit", "", adv.Headers(false)).status, 403);
 }
 
+// A failure to record an audit entry is a fault of the server, never of the request: on every
+// route it answers 500 with the generic JSON error — not 409 already_exists, which the store's
+// code for the injected failure (an abort in a trigger: a constraint error to SQLite) used to
+// become — and no word of the storage detail. (A data write's own constraint conflict keeps its
+// kAlreadyExists: AppTest.AFailedAuditAppendIsInternalAndAConstraintOfADataWriteAConflict.)
+TEST_F(ApiTest, AFailedAuditIsAnInternalErrorOnEveryRoute) {
+  Session adv = Login(port(), "advocate");
+  const std::string id = AnyCaseId(adv);
+  auto me = Http(port(), "GET", "/api/v1/me", "", adv.Headers(false));
+  ASSERT_EQ(me.status, 200) << me.body;
+  const std::string user_id = json::parse(me.body)["id"];
+  auto expect_internal = [](const HttpResult& r, const std::string& what) {
+    EXPECT_EQ(r.status, 500) << what << " " << r.body;
+    auto j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object() && j["error"].is_object()) << what << " " << r.body;
+    EXPECT_EQ(j["error"]["code"], "internal") << what << " " << r.body;
+    EXPECT_EQ(j["error"]["message"], "the server could not complete the request") << what;
+    EXPECT_FALSE(j["error"].contains("field")) << what << " " << r.body;
+  };
+  {
+    FailingAuditEntries failing(data_, user_id);  // every entry of this user's requests
+    ASSERT_TRUE(failing.ok());
+    // A read (answered once its entry is durable), a write, a list.
+    expect_internal(Http(port(), "GET", "/api/v1/cases/" + id, "", adv.Headers(false)), "GET case");
+    expect_internal(Http(port(), "POST", "/api/v1/survivors", R"({"fields":{"prs_FirstName":"Ana"}})", adv.Headers()),
+                    "POST survivor");
+    expect_internal(Http(port(), "GET", "/api/v1/cases?limit=5", "", adv.Headers(false)), "GET cases");
+    // Every route, whatever it answers: never a conflict made of the audit failure, never a detail.
+    for (const std::string& route : api::RouteTable()) {
+      const std::string method = route.substr(0, route.find(' '));
+      const std::string path = std::regex_replace(route.substr(route.find(' ') + 1), std::regex("\\{id\\}"), id);
+      if (method == "POST" && path == "/api/v1/logout") continue;  // would end the session used here
+      auto r = Http(port(), method, path, method == "GET" || method == "DELETE" ? "" : "{}", adv.Headers());
+      ASSERT_NE(r.status, 0) << route;
+      if (r.status < 400) continue;  // not audited by this user (the OpenAPI document, a health check)
+      EXPECT_NE(r.status, 409) << route << " " << r.body;
+      for (const char* detail : {"already", "audit:", "injected", "constraint"}) {
+        EXPECT_EQ(r.body.find(detail), std::string::npos) << route << " " << r.body;
+      }
+      if (r.status >= 500) expect_internal(r, route);
+    }
+  }
+  // Recorded again once the store can: the same read answers.
+  EXPECT_EQ(Http(port(), "GET", "/api/v1/cases/" + id, "", adv.Headers(false)).status, 200);
+}
+
 TEST_F(ApiTest, BearerTokenFromCli) {
   std::string out;
   ASSERT_EQ(RunTrellis({"token", "create", "--data", data_, "--user", "casemanager", "--name", "it"}, &out), 0);

@@ -123,6 +123,22 @@ void ServerProcess::Kill(int sig) {
   pid_ = -1;
 }
 
+TrellisProcess::~TrellisProcess() { Kill(SIGKILL); }
+
+bool TrellisProcess::Start(const std::vector<std::string>& args, const std::string& log_path) {
+  pid_ = Spawn(args, log_path, "");
+  return pid_ > 0;
+}
+
+int TrellisProcess::Kill(int sig) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, sig);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
 bool DemoServer::Start(int cases, int seed) {
   data = dir.path + "/data";
   return RunTrellis({"init", "--data", data}) == 0 &&

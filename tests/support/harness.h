@@ -48,6 +48,24 @@ class ServerProcess {
   int port_ = 0;
 };
 
+// `trellis args...` started without waiting for it (stdout and stderr to `log_path`), for a test
+// that acts while the command runs or cuts it short. The destructor kills (SIGKILL) and reaps
+// it if it still runs.
+class TrellisProcess {
+ public:
+  TrellisProcess() = default;
+  ~TrellisProcess();
+  TrellisProcess(const TrellisProcess&) = delete;
+  TrellisProcess& operator=(const TrellisProcess&) = delete;
+  bool Start(const std::vector<std::string>& args, const std::string& log_path);
+  // Sends `signal` and reaps the process; returns its wait status (-1 when none was running).
+  int Kill(int signal);
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
 // A demo store (init + demo) served by one `trellis serve`, for a whole test suite.
 struct DemoServer {
   // Returns false (and the caller fails) when the store or the server cannot be set up.
