@@ -315,8 +315,10 @@ Result<bool> HasTable(sqlite3* db, const std::string& schema, const std::string&
 // of cross-agency reads spread over 100 survivors). So a new row is written `folded = 0`, outside
 // that partial index (its own partial index on seq appends at the end), and the audit writer
 // folds the unfolded rows into it in one UPDATE every kFoldDisclosures rows, one page write per
-// survivor per fold. The accounting reads both (ListDisclosures). Rows that are there before
-// this step count as folded.
+// survivor per fold. The fold runs inside one audit batch and lengthens it: 512 rows a fold gave
+// the release benchmark cross/same 0.71 and a p99 of 17-18 ms for cross-agency reads, 2,048 rows
+// 0.68-0.70 and 33-37 ms (docs/benchmarks.md, session 11). The accounting reads both
+// (ListDisclosures). Rows that are there before this step count as folded.
 Status MigrateFoldedDisclosures(sqlite3* db) {
   auto in_main = HasTable(db, "main", "disclosures");  // a one-file store not yet moved (or a new one)
   if (!in_main.ok()) return in_main.status();
@@ -336,7 +338,7 @@ Status MigrateFoldedDisclosures(sqlite3* db) {
   return Exec(db, ddl.c_str());
 }
 
-constexpr int64_t kFoldDisclosures = 2048;
+constexpr int64_t kFoldDisclosures = 512;
 
 // Creates table `table` and its indexes in schema `to` with the DDL schema `from` has (unless
 // there already), then copies every row from `from` into it (rows already there are kept).

@@ -290,30 +290,30 @@ TEST_F(SqliteDisclosureFoldTest, NewRowsWaitOutsideTheSurvivorIndexAndAreListedW
   Disclose(*s, 30);
   EXPECT_EQ(Unfolded(), "30");
   EXPECT_EQ(Listed(*s, "s_0"), std::make_pair(size_t{10}, true));
-  for (int i = 0; i < 20; ++i) Disclose(*s, 100);  // 2,030 unfolded: below the fold
-  EXPECT_EQ(Unfolded(), "2030");
-  Disclose(*s, 100);  // 2,130: folded in this batch
+  for (int i = 0; i < 4; ++i) Disclose(*s, 100);  // 430 unfolded: below the fold (512)
+  EXPECT_EQ(Unfolded(), "430");
+  Disclose(*s, 100);  // 530: folded in this batch
   EXPECT_EQ(Unfolded(), "0");
   Disclose(*s, 9);
   EXPECT_EQ(Unfolded(), "9");
   // Per batch of 100: 34 rows of s_0, 33 of s_1 and of s_2.
-  EXPECT_EQ(Listed(*s, "s_0"), std::make_pair(size_t{10 + 21 * 34 + 3}, true));
-  EXPECT_EQ(Listed(*s, "s_2"), std::make_pair(size_t{10 + 21 * 33 + 3}, true));
+  EXPECT_EQ(Listed(*s, "s_0"), std::make_pair(size_t{10 + 5 * 34 + 3}, true));
+  EXPECT_EQ(Listed(*s, "s_2"), std::make_pair(size_t{10 + 5 * 33 + 3}, true));
   EXPECT_EQ(Query(audit_path_, "SELECT count(*) FROM disclosures INDEXED BY disclosures_by_survivor"
                                " WHERE survivor_id = 's_1' AND folded = 1"),
-            std::vector<std::string>{std::to_string(10 + 21 * 33)});
+            std::vector<std::string>{std::to_string(10 + 5 * 33)});
 }
 
 TEST_F(SqliteDisclosureFoldTest, RowsLeftUnfoldedAreCountedAtTheNextOpen) {
   {
     auto s = Open(/*create=*/true);
     ASSERT_TRUE(s);
-    for (int i = 0; i < 20; ++i) Disclose(*s, 100);
+    for (int i = 0; i < 4; ++i) Disclose(*s, 100);
   }
   auto s = Open();
   ASSERT_TRUE(s);
-  EXPECT_EQ(Unfolded(), "2000");
-  Disclose(*s, 50);  // 2,050 with the ones of the last run
+  EXPECT_EQ(Unfolded(), "400");
+  Disclose(*s, 150);  // 550 with the ones of the last run
   EXPECT_EQ(Unfolded(), "0");
 }
 
