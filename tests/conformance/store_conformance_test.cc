@@ -169,6 +169,14 @@ TEST_P(StoreTest, UsersSessionsTokensKeys) {
   ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertUser(u); }).ok());
   EXPECT_EQ(store_->Write([&](Txn& t) { return t.InsertUser(u); }).code(), Code::kAlreadyExists);
   EXPECT_EQ(store_->GetUserByName("maria")->user.role, domain::Role::kAttorney);
+  // Only a key taken is a conflict: a row that breaks another constraint (here the foreign key
+  // to its agency) is an internal fault, not a 409 "already exists".
+  UserRow orphan = u;
+  orphan.user.id = "u_9";
+  orphan.user.username = "nobody";
+  orphan.user.agency_id = "a_missing";
+  EXPECT_EQ(store_->Write([&](Txn& t) { return t.InsertUser(orphan); }).code(), Code::kInternal);
+  EXPECT_FALSE(store_->GetUserByName("nobody").ok());
   ASSERT_TRUE(store_->Write([&](Txn& t) { return t.InsertSession({"h1", "u_1", "c1", 1, 2, 3}); }).ok());
   EXPECT_EQ(store_->GetSession("h1")->expires_at, 3);
   ASSERT_TRUE(store_->Write([&](Txn& t) { return t.DeleteUserSessions("u_1"); }).ok());

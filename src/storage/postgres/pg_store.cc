@@ -62,7 +62,9 @@ std::string HexBytea(const std::string& bytes) {
 Status FromException(const char* what) {
   try {
     throw;
-  } catch (const pqxx::integrity_constraint_violation&) {
+  } catch (const pqxx::unique_violation&) {
+    // A key taken is the caller's conflict (409); any other constraint (NOT NULL, CHECK, a
+    // foreign key) is a fault of ours (below, as an sql_error).
     return Status(Code::kAlreadyExists, std::string(what) + ": already exists");
   } catch (const pqxx::in_doubt_error& e) {
     return Status(Code::kUnavailable, std::string(what) + ": the outcome of the commit is unknown");

@@ -235,7 +235,12 @@ class Stmt {
     if (!s_) return Status::Internal(std::string(what) + ": " + sqlite3_errmsg(db_));
     int rc = Step();
     if (rc == SQLITE_DONE) return Status::Ok();
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) return Status(Code::kAlreadyExists, std::string(what) + ": already exists");
+    // A key taken is the caller's conflict (409); any other constraint (NOT NULL, CHECK, a
+    // foreign key, a trigger) is a fault of ours.
+    const int ext = sqlite3_extended_errcode(db_);
+    if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_ROWID) {
+      return Status(Code::kAlreadyExists, std::string(what) + ": already exists");
+    }
     return Status::Internal(std::string(what) + ": " + sqlite3_errmsg(db_));
   }
 
