@@ -704,9 +704,9 @@ struct Router::Impl {
       return JsonResponse(200, out);
     });
     Add("DELETE", "/api/v1/survivors/{id}", true, [this](const HttpRequest& req, const app::Principal* p, auto& params) {
-      Status st = app.EraseSurvivor(*p, params[0], req.request_id);
-      if (!st.ok()) return Error(st);
-      if (app.RunningBackups() > 0) {
+      auto running_backups = app.EraseSurvivor(*p, params[0], req.request_id);
+      if (!running_backups.ok()) return Error(running_backups.status());
+      if (*running_backups > 0) {
         spdlog::warn("survivor erased while a backup is running in the data directory: its temporary copy of the"
                      " store may hold the erased data key until the backup ends (request {})", req.request_id);
       }

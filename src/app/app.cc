@@ -273,6 +273,15 @@ class TemporaryFiles {
   std::vector<std::string> files_;
 };
 
+// flock(2), retried when a signal interrupts it. 0 on success.
+int Flock(int fd, int operation) {
+  int rc;
+  do {
+    rc = ::flock(fd, operation);
+  } while (rc != 0 && errno == EINTR);
+  return rc;
+}
+
 // A flock(2) on the data directory. A restore holds it exclusively from start to end; opening a
 // store takes it shared, without waiting, to remove what restores that were cut short (killed,
 // power loss) left behind: if it cannot, a restore is running and its files are not stale.
@@ -280,11 +289,7 @@ class DataDirLock {
  public:
   DataDirLock(const std::string& dir, int operation) : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
     if (fd_ < 0) return;
-    int rc;
-    do {
-      rc = ::flock(fd_, operation);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0) {
+    if (Flock(fd_, operation) != 0) {
       ::close(fd_);
       fd_ = -1;
     }
@@ -315,11 +320,7 @@ class BackupLock {
         if (errno == EEXIST || errno == EINTR) continue;
         return;
       }
-      int rc;
-      do {
-        rc = ::flock(fd, LOCK_EX);  // a cleaner holds it only while it looks (and finds it free)
-      } while (rc != 0 && errno == EINTR);
-      if (rc != 0) {
+      if (Flock(fd, LOCK_EX) != 0) {  // a cleaner holds it only while it looks (and finds it free)
         ::unlink(path.c_str());
         ::close(fd);
         return;
@@ -384,7 +385,7 @@ int RemoveBackupLeftovers(const std::string& data_dir, bool remove) {
     const std::string lock_path = BackupLockPath(data_dir, id);
     const int fd = ::open(lock_path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno != ENOENT) continue;  // cannot tell: kept
-    if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (fd >= 0 && Flock(fd, LOCK_EX | LOCK_NB) != 0) {
       ::close(fd);
       ++running;  // held (or cannot tell): a backup is running, its files are kept
       continue;

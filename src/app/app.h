@@ -381,7 +381,8 @@ class App {
   // Erases one survivor: destroys the data key (crypto-shredding) and deletes the records; then
   // removes what restores and backups cut short left in the data directory (copies of the store
   // with the key; not those of a backup running now, which removes its own when it ends).
-  Status EraseSurvivor(const Principal& p, const std::string& survivor_id, const std::string& request_id);
+  // Returns how many backups were running then: their copies may hold the key until they end.
+  Result<int> EraseSurvivor(const Principal& p, const std::string& survivor_id, const std::string& request_id);
   Status Integrity();
 
   // Appends an audit entry (IDs only); used by the API for events such as denied requests.

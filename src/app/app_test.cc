@@ -315,6 +315,26 @@ TEST_F(AppTest, BackupRestoreRoundTripKeepsTheAuditChain) {
   std::remove(backup.c_str());
 }
 
+// Plants in `dir` what a restore or a backup (`prefix`: ".restore-" or ".backup-") never makes,
+// named almost or exactly like its temporary files of id `id`: the regular files `near_misses`,
+// one named with the id in capitals, a directory and a symbolic link (to near_misses[0]) named
+// exactly like one. Appends every name planted to `planted`, near_misses first.
+void PlantLookAlikes(const std::string& dir, const std::string& prefix, const std::string& id,
+                     const std::vector<std::string>& near_misses, std::vector<std::string>* planted) {
+  std::vector<std::string> names = near_misses;
+  std::string upper = id;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  names.push_back(prefix + upper + ".db");
+  for (const std::string& name : names) std::ofstream(dir + "/" + name) << "not " + prefix + "'s";
+  const std::string dir_named_like_one = prefix + NewRandomId(SystemRng(), "t") + ".db";
+  ASSERT_TRUE(fs::create_directory(dir + "/" + dir_named_like_one));
+  const std::string link_named_like_one = prefix + NewRandomId(SystemRng(), "t") + "-audit.db";
+  fs::create_symlink(near_misses[0], dir + "/" + link_named_like_one);
+  names.push_back(dir_named_like_one);
+  names.push_back(link_named_like_one);
+  planted->insert(planted->end(), names.begin(), names.end());
+}
+
 // A restore cut short (killed, power loss) leaves its temporary files — a decrypted copy of the
 // store and its audit file — in the data directory. The next restore, and the next open of the
 // store, remove them unless a restore is running (it holds a lock on the directory); nothing
@@ -348,20 +368,13 @@ TEST_F(AppTest, RestoreLeftoversAreRemovedAndOnlyThose) {
   };
   // Files a restore never makes, some named almost like its own: never removed.
   const std::string id = NewRandomId(SystemRng(), "t");
-  std::vector<std::string> keep = {".restore-" + id + ".db.bak", ".restore-" + id + "-audit.db~",
-                                   ".restore-notes.db",          ".restore-t_short-audit.db",
-                                   "restore-" + id + ".db",      ".restore_" + id + ".db",
-                                   ".restore-" + id + "-old.db", ".restore-" + id + ".db-wal.1"};
-  std::string upper = id;
-  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  keep.push_back(".restore-" + upper + ".db");
-  for (const std::string& name : keep) std::ofstream(dir_ + "/" + name) << "not a restore's";
-  const std::string dir_named_like_one = ".restore-" + NewRandomId(SystemRng(), "t") + ".db";
-  ASSERT_TRUE(fs::create_directory(dir_ + "/" + dir_named_like_one));
-  const std::string link_named_like_one = ".restore-" + NewRandomId(SystemRng(), "t") + "-audit.db";
-  fs::create_symlink(keep[0], dir_ + "/" + link_named_like_one);
-  keep.push_back(dir_named_like_one);
-  keep.push_back(link_named_like_one);
+  std::vector<std::string> keep;
+  PlantLookAlikes(dir_, ".restore-", id,
+                  {".restore-" + id + ".db.bak", ".restore-" + id + "-audit.db~", ".restore-notes.db",
+                   ".restore-t_short-audit.db", "restore-" + id + ".db", ".restore_" + id + ".db",
+                   ".restore-" + id + "-old.db", ".restore-" + id + ".db-wal.1"},
+                  &keep);
+  if (HasFatalFailure()) return;
   auto files = [&]() {
     std::set<std::string> out;
     for (const auto& e : fs::directory_iterator(dir_)) out.insert(e.path().filename().string());
@@ -437,25 +450,16 @@ TEST_F(AppTest, BackupLeftoversAreRemovedAndOnlyThose) {
   };
   // Files a backup never makes, some named almost like its own: never removed.
   const std::string id = NewRandomId(SystemRng(), "t");
-  std::vector<std::string> keep = {".backup-" + id + ".db.bak",  ".backup-" + id + ".lock~",
-                                   ".backup-notes.db",           ".backup-t_short.db",
-                                   "backup-" + id + ".db",       ".backup-" + id + "-old.db",
-                                   ".backup-" + id + ".db-wal.1", ".backup-" + id + ".lock.db",
-                                   ".backup-" + id + ".LOCK",    ".backup-.lock",
-                                   "my-backup.db"};
-  std::string upper = id;
-  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  keep.push_back(".backup-" + upper + ".db");
-  for (const std::string& name : keep) std::ofstream(dir_ + "/" + name) << "not a backup's";
-  const std::string dir_named_like_one = ".backup-" + NewRandomId(SystemRng(), "t") + ".db";
-  ASSERT_TRUE(fs::create_directory(dir_ + "/" + dir_named_like_one));
-  const std::string link_named_like_one = ".backup-" + NewRandomId(SystemRng(), "t") + "-audit.db";
-  fs::create_symlink(keep[0], dir_ + "/" + link_named_like_one);
+  std::vector<std::string> keep;
+  PlantLookAlikes(dir_, ".backup-", id,
+                  {".backup-" + id + ".db.bak", ".backup-" + id + ".lock~", ".backup-notes.db", ".backup-t_short.db",
+                   "backup-" + id + ".db", ".backup-" + id + "-old.db", ".backup-" + id + ".db-wal.1",
+                   ".backup-" + id + ".lock.db", ".backup-" + id + ".LOCK", ".backup-.lock", "my-backup.db"},
+                  &keep);
+  if (HasFatalFailure()) return;
   const std::string link_named_like_a_lock = ".backup-" + NewRandomId(SystemRng(), "t") + ".lock";
   fs::create_symlink(keep[1], dir_ + "/" + link_named_like_a_lock);
-  for (const std::string& name : {dir_named_like_one, link_named_like_one, link_named_like_a_lock}) {
-    keep.push_back(name);
-  }
+  keep.push_back(link_named_like_a_lock);
   const std::set<std::string> expected(keep.begin(), keep.end());
 
   // The next backup removes them first; it succeeds and leaves none of its own.

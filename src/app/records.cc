@@ -378,7 +378,7 @@ Result<ListPage> App::List(const Principal& p, const ListRequest& req, const std
   return page;
 }
 
-Status App::EraseSurvivor(const Principal& p, const std::string& survivor_id, const std::string& request_id) {
+Result<int> App::EraseSurvivor(const Principal& p, const std::string& survivor_id, const std::string& request_id) {
   auto stored = impl_->store->GetRecord(RecordKind::kSurvivor, survivor_id);
   if (!stored.ok()) return Status::NotFound();
   if (p.user.id != "cli") {
@@ -394,8 +394,9 @@ Status App::EraseSurvivor(const Principal& p, const std::string& survivor_id, co
     return t.DeleteSurvivorRecords(survivor_id);
   }));
   // A copy of the store that a backup or restore cut short left behind still holds the key.
-  (void)RemoveLeftovers(impl_->data_dir);
-  return impl_->AuditEntry(p, "survivor.erase", "ok", survivor_id, survivor_id, request_id);
+  const int running_backups = RemoveLeftovers(impl_->data_dir);
+  TRELLIS_RETURN_IF_ERROR(impl_->AuditEntry(p, "survivor.erase", "ok", survivor_id, survivor_id, request_id));
+  return running_backups;
 }
 
 }  // namespace trellis::app

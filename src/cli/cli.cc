@@ -469,14 +469,15 @@ int Main(int argc, char** argv, Clock* clock) {
       rc = Fail(a.status());
       return;
     }
-    if (Status st = (*a)->EraseSurvivor(app::CliOperator(), erase_id, "cli"); !st.ok()) {
-      rc = Fail(st);
+    auto running = (*a)->EraseSurvivor(app::CliOperator(), erase_id, "cli");
+    if (!running.ok()) {
+      rc = Fail(running.status());
       return;
     }
     std::cout << "erased " << erase_id << "\n";
-    if (const int running = (*a)->RunningBackups(); running > 0) {
+    if (*running > 0) {
       // Not refused: the erasure of the store is done; the copy goes when the backup ends.
-      std::cerr << "note: " << running << " backup(s) running in " << data
+      std::cerr << "note: " << *running << " backup(s) running in " << data
                 << "; the temporary copy of the store each holds may still have this survivor's data key until it"
                    " ends (it is removed then, or by the next open if the backup is killed)\n";
     }
