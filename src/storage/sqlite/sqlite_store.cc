@@ -10,6 +10,7 @@
 // files is atomic per file only.
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -808,6 +809,21 @@ class SqliteStore final : public CaseStore {
   // drop from the main file. After a crash between them the next open copies again (rows
   // already there are kept) and drops. The audit file must then hold exactly the main file's
   // rows: anything else means it belongs to another history, and the open fails.
+  // SQLite learns the size of a WAL-mode database from the WAL header in the shared memory
+  // index; while the WAL holds no frame written since that index was built — a store just
+  // opened and not written since, as a read-mostly store after a restart — every read
+  // transaction asks the file system instead (an fstat per read, a system call on every
+  // request). Rewriting the header page once (the same user_version) puts the size there for
+  // every connection of every process until the last one closes. Only an optimisation: a
+  // failure (another process writing, a read-only file) is ignored.
+  void RecordSizeInWal() {
+    struct stat st {};
+    if (::stat((path_ + "-wal").c_str(), &st) == 0 && st.st_size > 0) return;
+    std::lock_guard lock(write_mu_);
+    auto v = QueryInt(writer_->db, "PRAGMA main.user_version");
+    if (v.ok()) (void)Exec(writer_->db, ("PRAGMA main.user_version=" + std::to_string(*v)).c_str());
+  }
+
   // How many disclosure rows wait for the next fold (AppendAudit), after MoveAuditTables.
   Status CountUnfoldedDisclosures() {
     std::lock_guard lock(write_mu_);
@@ -1447,6 +1463,7 @@ Result<std::unique_ptr<CaseStore>> OpenSqliteStore(const std::string& path, cons
   TRELLIS_RETURN_IF_ERROR(store->Migrate());
   TRELLIS_RETURN_IF_ERROR(store->MoveAuditTables());
   TRELLIS_RETURN_IF_ERROR(store->CountUnfoldedDisclosures());
+  store->RecordSizeInWal();
   return std::unique_ptr<CaseStore>(std::move(store));
 }
 
