@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <mutex>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -199,6 +201,37 @@ TEST(Key32, IsWipedOnMoveAndNotCopyable) {
   Key32 b = std::move(a);
   EXPECT_TRUE(a.IsZero());  // NOLINT(bugprone-use-after-move): the moved-from key is wiped
   EXPECT_FALSE(b.IsZero());
+}
+
+// Slots are cached per thread (KeySlots): a key made after others were dropped — on this
+// thread, on another, or by a thread that has ended — starts zeroed, and no two live keys share
+// a slot.
+TEST(Key32, SlotsStartZeroedAndAreNeverShared) {
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::set<const uint8_t*> live;
+  std::atomic<int> faults{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 200; ++round) {
+        std::vector<Key32> keys;
+        keys.reserve(40);  // no reallocation: a moved key takes a slot of its own
+        for (int i = 0; i < 1 + round % 37; ++i) {
+          Key32& k = keys.emplace_back();
+          if (!k.IsZero()) ++faults;
+          k.mutable_data()[0] = 1;
+          std::lock_guard lock(mu);
+          if (!live.insert(k.data()).second) ++faults;
+        }
+        std::lock_guard lock(mu);
+        for (const auto& k : keys) live.erase(k.data());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(faults.load(), 0);
+  Key32 after;  // from the slots the ended threads gave back
+  EXPECT_TRUE(after.IsZero());
 }
 
 TEST(Passwords, Argon2idInteractiveOrStronger) {

@@ -28,6 +28,10 @@ namespace {
 // Hands out zeroed 32-byte slots from slabs of 64 KiB that are mmap'ed, locked and marked
 // not-for-core-dumps once (sodium_mlock, best effort: RLIMIT_MEMLOCK may refuse, as before).
 // Slabs are never unmapped; a released slot is wiped before it is reused.
+//
+// Each thread keeps up to kLocalMax wiped slots of its own and goes to the shared list (under
+// the mutex) only for kBatch at a time: a GET makes and drops several keys, and the server's
+// I/O threads otherwise met on this one mutex (a contended lock is a futex system call).
 class KeySlots {
  public:
   static KeySlots& Get() {
@@ -35,20 +39,67 @@ class KeySlots {
     return *slots;
   }
   uint8_t* Take() {
+    Local* local = ThisThread();
+    if (local == nullptr) return TakeShared();
+    if (local->n == 0) {
+      std::lock_guard lock(mu_);
+      for (; local->n < kBatch; ++local->n) local->slots[local->n] = TakeLocked();
+    }
+    return local->slots[--local->n];
+  }
+  void Give(uint8_t* p) {
+    sodium_memzero(p, kKeyBytes);
+    Local* local = ThisThread();
+    if (local == nullptr) {
+      std::lock_guard lock(mu_);
+      free_.push_back(p);
+      return;
+    }
+    if (local->n == kLocalMax) {
+      std::lock_guard lock(mu_);
+      for (; local->n > kLocalMax - kBatch; --local->n) free_.push_back(local->slots[local->n - 1]);
+    }
+    local->slots[local->n++] = p;
+  }
+
+ private:
+  static constexpr size_t kSlabBytes = 64 * 1024;
+  static constexpr int kBatch = 8;
+  static constexpr int kLocalMax = 2 * kBatch;
+  struct Local {
+    uint8_t* slots[kLocalMax];
+    int n = 0;
+  };
+  // Gives the thread's slots back to the shared list when the thread ends; a key that dies
+  // after that (a thread_local destroyed later) goes straight to the shared list.
+  struct LocalHolder {
+    Local local;
+    LocalHolder() { current = &local; }
+    ~LocalHolder() {
+      current = nullptr;
+      ended = true;
+      KeySlots& slots = Get();
+      std::lock_guard lock(slots.mu_);
+      for (int i = 0; i < local.n; ++i) slots.free_.push_back(local.slots[i]);
+    }
+  };
+  static inline thread_local Local* current = nullptr;  // trivially destructible: safe after the holder
+  static inline thread_local bool ended = false;
+  static Local* ThisThread() {
+    if (current != nullptr || ended) return current;
+    thread_local LocalHolder holder;  // constructed once, on the thread's first key
+    return current;
+  }
+  uint8_t* TakeShared() {
     std::lock_guard lock(mu_);
+    return TakeLocked();
+  }
+  uint8_t* TakeLocked() {
     if (free_.empty()) Grow();
     uint8_t* p = free_.back();
     free_.pop_back();
     return p;
   }
-  void Give(uint8_t* p) {
-    sodium_memzero(p, kKeyBytes);
-    std::lock_guard lock(mu_);
-    free_.push_back(p);
-  }
-
- private:
-  static constexpr size_t kSlabBytes = 64 * 1024;
   void Grow() {
     void* slab = ::mmap(nullptr, kSlabBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     TRELLIS_INVARIANT(slab != MAP_FAILED, "cannot map memory for keys");
