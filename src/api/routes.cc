@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 
 #include "app/app.h"
 #include "app/jobs.h"
@@ -158,9 +160,31 @@ struct Router::Impl {
   std::vector<Route> routes;
   std::unique_ptr<app::Jobs> jobs = std::make_unique<app::Jobs>(app);  // background import/export
 
+  // The routes by the first segment of their path after kApiPrefix, in the order they were
+  // added: a request is matched against its segment's few routes, not against every route.
+  static constexpr std::string_view kApiPrefix = "/api/v1/";
+  std::map<std::string, std::vector<const Route*>, std::less<>> by_segment;
+
   Impl(app::App& a, RouteOptions o) : app(a), options(std::move(o)) {
     Register();
     TRELLIS_INVARIANT(routes.size() == RouteTable().size(), "RouteTable() lists a route that is not registered");
+    for (const Route& route : routes) {
+      const std::string_view segment = FirstSegment(route.pattern);
+      TRELLIS_INVARIANT(!segment.empty() && segment.front() != '{', "a route outside /api/v1/<name>");
+      by_segment[std::string(segment)].push_back(&route);
+    }
+  }
+
+  // "cases" for "/api/v1/cases/{id}"; empty outside kApiPrefix.
+  static std::string_view FirstSegment(std::string_view path) {
+    if (!path.starts_with(kApiPrefix)) return {};
+    path.remove_prefix(kApiPrefix.size());
+    return path.substr(0, path.find('/'));
+  }
+  const std::vector<const Route*>& RoutesFor(std::string_view path) const {
+    static const std::vector<const Route*> kNone;
+    auto it = by_segment.find(FirstSegment(path));
+    return it == by_segment.end() ? kNone : it->second;
   }
 
   Result<app::Principal> Authenticate(const HttpRequest& req) {
@@ -793,7 +817,8 @@ struct Router::Impl {
     const bool api = req.path.rfind("/api/", 0) == 0;
     std::vector<std::string> params;
     bool path_known = false;
-    for (const Route& route : routes) {
+    for (const Route* r : RoutesFor(req.path)) {
+      const Route& route = *r;
       if (!Match(route.pattern, req.path, &params)) continue;
       path_known = true;
       if (route.method != req.method) continue;
@@ -874,8 +899,8 @@ bool Router::Authenticated(const std::string& cookie, const std::string& authori
 bool Router::IsLongRead(const std::string& method, const std::string& path) const {
   if (method != "GET" && method != "HEAD") return false;
   std::vector<std::string> params;
-  for (const Route& route : impl_->routes) {
-    if (route.long_read && Match(route.pattern, path, &params)) return true;
+  for (const Route* route : impl_->RoutesFor(path)) {
+    if (route->long_read && Match(route->pattern, path, &params)) return true;
   }
   return false;
 }
