@@ -23,6 +23,12 @@ TEST(Fields, EveryHtcdsNameIsUniqueAndClassified) {
   EXPECT_EQ(FindField(RecordKind::kSurvivor, "vic_TypeOfExploitation")->sensitivity, Sensitivity::kStatistical);
   EXPECT_EQ(FindField(RecordKind::kCase, "trl_AttorneyWorkProduct")->sensitivity, Sensitivity::kPrivileged);
   EXPECT_EQ(FindField(RecordKind::kCase, "prs_FirstName"), nullptr);
+  // Every field is found as itself under its own kind (FindField searches a sorted copy).
+  for (const RecordKind kind : {RecordKind::kSurvivor, RecordKind::kCase}) {
+    for (const FieldSpec* f : FieldsOf(kind)) EXPECT_EQ(FindField(kind, f->name), f) << f->name;
+    EXPECT_EQ(FindField(kind, ""), nullptr);
+    EXPECT_EQ(FindField(kind, "zzz_NoSuchField"), nullptr);
+  }
 }
 
 TEST(Fields, NormalizesAndRejects) {

@@ -151,12 +151,18 @@ const std::vector<FieldSpec>& Table() {
 }
 
 struct ByKind {
-  std::vector<const FieldSpec*> survivor, kase;
+  std::vector<const FieldSpec*> survivor, kase;                // in table order
+  std::vector<const FieldSpec*> survivor_by_name, kase_by_name;  // sorted by name, for FindField
 };
 const ByKind& Index() {
   static const ByKind idx = [] {
     ByKind b;
     for (const auto& f : Table()) (f.kind == K::kSurvivor ? b.survivor : b.kase).push_back(&f);
+    const auto by_name = [](const FieldSpec* x, const FieldSpec* y) { return x->name < y->name; };
+    b.survivor_by_name = b.survivor;
+    b.kase_by_name = b.kase;
+    std::sort(b.survivor_by_name.begin(), b.survivor_by_name.end(), by_name);
+    std::sort(b.kase_by_name.begin(), b.kase_by_name.end(), by_name);
     return b;
   }();
   return idx;
@@ -175,11 +181,12 @@ std::span<const FieldSpec* const> FieldsOf(RecordKind kind) {
                               : std::span<const FieldSpec* const>(Index().kase);
 }
 
+// A binary search: every field of a record is looked up on every read (policy, JSON, categories).
 const FieldSpec* FindField(RecordKind kind, std::string_view name) {
-  for (const FieldSpec* f : FieldsOf(kind)) {
-    if (f->name == name) return f;
-  }
-  return nullptr;
+  const auto& sorted = kind == K::kSurvivor ? Index().survivor_by_name : Index().kase_by_name;
+  auto it = std::lower_bound(sorted.begin(), sorted.end(), name,
+                             [](const FieldSpec* f, std::string_view n) { return f->name < n; });
+  return it != sorted.end() && (*it)->name == name ? *it : nullptr;
 }
 
 const char* SensitivityName(Sensitivity s) {
