@@ -131,29 +131,30 @@ Result<RecordView> OpenRecord(const storage::StoredRecord& s, const crypto::Key3
   r.created_at = s.created_at;
   r.updated_at = s.updated_at;
   r.team = s.team;
-  for (const domain::FieldSpec* spec : domain::FieldsOf(s.kind)) {
-    const std::string name(spec->name);
-    const bool allowed = d.FieldAllowed(*spec);
-    if (spec->sealed()) {
-      auto it = s.sealed.find(name);
-      if (it == s.sealed.end()) continue;
-      if (!allowed || !key) {
-        v.redacted.push_back(name);
+  // The stored fields (only those that hold data), each looked up in the field table; a name
+  // the table does not list for this kind, or a field stored in the wrong column, is not shown.
+  std::vector<const domain::FieldSpec*> withheld;
+  for (const bool sealed : {false, true}) {
+    for (const auto& [name, stored] : sealed ? s.sealed : s.plain) {
+      const domain::FieldSpec* spec = domain::FindField(s.kind, name);
+      if (spec == nullptr || spec->sealed() != sealed) continue;
+      if (!d.FieldAllowed(*spec) || (sealed && !key)) {
+        withheld.push_back(spec);
         continue;
       }
-      auto pt = crypto::OpenField(*key, s.id, name, it->second);
+      if (!sealed) {
+        r.fields.emplace(name, stored);
+        continue;
+      }
+      auto pt = crypto::OpenField(*key, s.id, name, stored);
       if (!pt.ok()) return Status::DataLoss("a sealed field of " + s.id + " does not open");
       r.fields.emplace(name, std::move(pt).value());
-    } else {
-      auto it = s.plain.find(name);
-      if (it == s.plain.end()) continue;
-      if (!allowed) {
-        v.redacted.push_back(name);
-        continue;
-      }
-      r.fields.emplace(name, it->second);
     }
   }
+  // Withheld names in the field table's order (FieldSpecs are one array: address order).
+  std::sort(withheld.begin(), withheld.end(), std::less<const domain::FieldSpec*>());
+  v.redacted.reserve(withheld.size());
+  for (const domain::FieldSpec* spec : withheld) v.redacted.emplace_back(spec->name);
   return v;
 }
 
@@ -166,16 +167,19 @@ void ForeignView(const Principal& p, RecordView* v) {
 }
 
 std::string CategoriesOf(const RecordView& v) {
-  std::vector<std::string> cats;
+  std::vector<std::string_view> cats;
   for (const auto& [name, _] : v.record.fields) {
     const domain::FieldSpec* spec = domain::FindField(v.record.kind, name);
     if (!spec) continue;
-    std::string c = domain::CategoryName(spec->category);
+    std::string_view c = domain::CategoryName(spec->category);
     if (std::find(cats.begin(), cats.end(), c) == cats.end()) cats.push_back(c);
   }
   std::sort(cats.begin(), cats.end());
   std::string out;
-  for (const auto& c : cats) out += (out.empty() ? "" : ",") + c;
+  for (const auto& c : cats) {
+    if (!out.empty()) out += ',';
+    out += c;
+  }
   return out;
 }
 
