@@ -8,14 +8,20 @@ namespace trellis::audit {
 namespace {
 
 void AppendField(std::string& out, std::string_view v) {
-  out.push_back('\t');
-  for (char c : v) out.push_back(c == '\t' || c == '\n' || c == '\r' ? ' ' : c);
+  const size_t at = out.size();
+  out.resize(at + 1 + v.size());
+  char* p = out.data() + at;
+  *p++ = '\t';
+  for (char c : v) *p++ = c == '\t' || c == '\n' || c == '\r' ? ' ' : c;
 }
 
 }  // namespace
 
 std::string Encode(const Entry& e) {
-  std::string out = "v1";
+  std::string out;
+  out.reserve(2 + 2 * 21 + 7 + e.actor.size() + e.action.size() + e.outcome.size() + e.target.size() +
+              e.survivor.size() + e.request.size() + e.detail.size());
+  out = "v1";
   AppendField(out, std::to_string(e.seq));
   AppendField(out, std::to_string(e.time));
   AppendField(out, e.actor);
