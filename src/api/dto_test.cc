@@ -72,6 +72,24 @@ TEST(RecordJsonText, CasesAndPages) {
   EXPECT_EQ(*last, R"({"items":[],"next_cursor":null})");
 }
 
+// A character to escape is escaped at any position of a longer string, also next to multi-byte
+// UTF-8 text, and the bytes are what nlohmann writes for the same document.
+TEST(RecordJsonText, EscapesAtEveryPositionOfLongStrings) {
+  for (const char* special : {"\"", "\\", "\n", "\t", "\x01", "\xc3\xad"}) {
+    for (size_t at = 0; at <= 48; ++at) {
+      app::RecordView v = Survivor();
+      std::string value(48, 'a');
+      value.insert(at, special);
+      v.record.fields["prs_FirstName"] = value;
+      auto text = RecordJsonText(v);
+      ASSERT_TRUE(text.ok());
+      const auto j = nlohmann::json::parse(*text);
+      EXPECT_EQ(j.dump(), *text) << at;
+      EXPECT_EQ(j["fields"]["prs_FirstName"], value) << at;
+    }
+  }
+}
+
 TEST(RecordJsonText, InvalidUtf8IsAnErrorNotAResponse) {
   app::RecordView v = Survivor();
   v.record.fields["prs_FirstName"] = "bad \xff byte";
