@@ -353,8 +353,6 @@ Status App::Backup(const std::string& out_path, bool include_keys) {
   return impl_->AuditEntry(CliOperator(), "backup.create", "ok", "", "", "", include_keys ? "with_keys" : "without_keys");
 }
 
-int App::RunningBackups() const { return RemoveBackupLeftovers(impl_->data_dir, /*remove=*/false); }
-
 Result<std::vector<std::pair<std::string, int64_t>>> MigrateStore(const std::string& from, const std::string& to) {
   if (from == to) return Status::Invalid("--from and --to name the same store", "to");
   auto source = storage::OpenStore(from, {.connections = 2});
