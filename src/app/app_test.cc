@@ -477,7 +477,9 @@ TEST_F(AppTest, BackupLeftoversAreRemovedAndOnlyThose) {
   leave_leftovers(true);
   leave_leftovers(false);
   RecordView gone = NewSurvivor(advocate_, {{"prs_FirstName", "Gone"}});
-  ASSERT_TRUE(app_->EraseSurvivor(supervisor_, gone.record.id, "r").ok());
+  auto erased = app_->EraseSurvivor(supervisor_, gone.record.id, "r");
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(*erased, 0);  // the backups that left these are not running
   EXPECT_EQ(BackupNames(dir_), expected);
 
   // A backup that fails (here: it cannot write its output) leaves none of its own either.
@@ -495,7 +497,9 @@ TEST_F(AppTest, BackupLeftoversAreRemovedAndOnlyThose) {
   ASSERT_TRUE(app_->Backup(out + "/3.trb", /*include_keys=*/false).ok());
   Reopen();
   RecordView gone2 = NewSurvivor(advocate_, {{"prs_FirstName", "Gone"}});
-  ASSERT_TRUE(app_->EraseSurvivor(supervisor_, gone2.record.id, "r").ok());
+  erased = app_->EraseSurvivor(supervisor_, gone2.record.id, "r");
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(*erased, 1);  // the erasure tells of the running backup (the CLI and the API say so)
   EXPECT_EQ(BackupNames(dir_), with_running);
   ::close(fd);
   EXPECT_EQ(RemoveBackupLeftovers(dir_, /*remove=*/false), 0);
@@ -540,7 +544,9 @@ TEST_F(AppTest, ABackupKilledLeavesNothingOnceTheStoreIsOpenedAgain) {
   EXPECT_EQ(RemoveBackupLeftovers(dir_, /*remove=*/false), 1);
   ASSERT_TRUE(app_->Backup(out + "/other.trb", /*include_keys=*/false).ok());
   Reopen();
-  ASSERT_TRUE(app_->EraseSurvivor(supervisor_, gone.record.id, "r").ok());
+  auto erased = app_->EraseSurvivor(supervisor_, gone.record.id, "r");
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(*erased, 1);
   EXPECT_EQ(BackupNames(dir_), in_progress);
 
   backup.Kill(SIGKILL);
