@@ -375,9 +375,6 @@ class App {
   // removed on every way out; those a backup cut short left are removed by the next backup, the
   // next open and every erasure, never while the backup that made them runs (it holds a lock).
   Status Backup(const std::string& out_path, bool include_keys);
-  // The backups running now in this data directory (any process). Their temporary copies of the
-  // store may still hold a data key erased since they started, until they end.
-  int RunningBackups() const;
   // Erases one survivor: destroys the data key (crypto-shredding) and deletes the records; then
   // removes what restores and backups cut short left in the data directory (copies of the store
   // with the key; not those of a backup running now, which removes its own when it ends).

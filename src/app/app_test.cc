@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/leftovers.h"
 #include "core/ids.h"
 #include "core/rng.h"
 #include "storage/store.h"
@@ -476,7 +477,9 @@ TEST_F(AppTest, BackupLeftoversAreRemovedAndOnlyThose) {
   leave_leftovers(true);
   leave_leftovers(false);
   RecordView gone = NewSurvivor(advocate_, {{"prs_FirstName", "Gone"}});
-  ASSERT_TRUE(app_->EraseSurvivor(supervisor_, gone.record.id, "r").ok());
+  auto erased = app_->EraseSurvivor(supervisor_, gone.record.id, "r");
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(*erased, 0);  // the backups that left these are not running
   EXPECT_EQ(BackupNames(dir_), expected);
 
   // A backup that fails (here: it cannot write its output) leaves none of its own either.
@@ -490,14 +493,16 @@ TEST_F(AppTest, BackupLeftoversAreRemovedAndOnlyThose) {
   const int fd = ::open((dir_ + "/" + running + ".lock").c_str(), O_RDWR | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_EX), 0);
-  EXPECT_EQ(app_->RunningBackups(), 1);
+  EXPECT_EQ(RemoveBackupLeftovers(dir_, /*remove=*/false), 1);
   ASSERT_TRUE(app_->Backup(out + "/3.trb", /*include_keys=*/false).ok());
   Reopen();
   RecordView gone2 = NewSurvivor(advocate_, {{"prs_FirstName", "Gone"}});
-  ASSERT_TRUE(app_->EraseSurvivor(supervisor_, gone2.record.id, "r").ok());
+  erased = app_->EraseSurvivor(supervisor_, gone2.record.id, "r");
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(*erased, 1);  // the erasure tells of the running backup (the CLI and the API say so)
   EXPECT_EQ(BackupNames(dir_), with_running);
   ::close(fd);
-  EXPECT_EQ(app_->RunningBackups(), 0);
+  EXPECT_EQ(RemoveBackupLeftovers(dir_, /*remove=*/false), 0);
   Reopen();
   EXPECT_EQ(BackupNames(dir_), expected);
 
@@ -536,16 +541,18 @@ TEST_F(AppTest, ABackupKilledLeavesNothingOnceTheStoreIsOpenedAgain) {
   ASSERT_FALSE(copy_of_store.empty());
   const std::string t = copy_of_store.substr(0, copy_of_store.size() - 3);
   EXPECT_EQ(in_progress, (std::set<std::string>{t + ".db", t + ".lock"}));
-  EXPECT_EQ(app_->RunningBackups(), 1);
+  EXPECT_EQ(RemoveBackupLeftovers(dir_, /*remove=*/false), 1);
   ASSERT_TRUE(app_->Backup(out + "/other.trb", /*include_keys=*/false).ok());
   Reopen();
-  ASSERT_TRUE(app_->EraseSurvivor(supervisor_, gone.record.id, "r").ok());
+  auto erased = app_->EraseSurvivor(supervisor_, gone.record.id, "r");
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(*erased, 1);
   EXPECT_EQ(BackupNames(dir_), in_progress);
 
   backup.Kill(SIGKILL);
   ::close(rd);
   EXPECT_EQ(BackupNames(dir_), in_progress);  // what an interrupted backup leaves
-  EXPECT_EQ(app_->RunningBackups(), 0);
+  EXPECT_EQ(RemoveBackupLeftovers(dir_, /*remove=*/false), 0);
   Reopen();
   EXPECT_TRUE(BackupNames(dir_).empty());
 }

@@ -27,15 +27,6 @@ inline std::string StoreLocation(const std::string& data_dir, const std::string&
   return store.empty() ? "sqlite:" + data_dir + "/" + kStoreFile : store;
 }
 
-// Temporary files that restores and backups cut short (killed, power loss) left in the data
-// directory: copies of the store, which may hold data keys that must not outlive an erasure
-// (S6). Only files named exactly as a restore or a backup names them are touched, and never
-// those of one running now (a restore holds the data directory's flock; a backup a lock file
-// of its own). RemoveBackupLeftovers removes a backup's (unless `remove` is false) and returns
-// the number of backups running; RemoveLeftovers removes both kinds (docs/architecture.md).
-int RemoveBackupLeftovers(const std::string& data_dir, bool remove = true);
-int RemoveLeftovers(const std::string& data_dir);
-
 // Adapts the audit log's Sink to the store.
 class StoreAuditSink final : public audit::Sink {
  public:

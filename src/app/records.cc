@@ -5,6 +5,7 @@
 
 #include "app/app.h"
 #include "app/impl.h"
+#include "app/leftovers.h"
 #include "core/ids.h"
 #include "core/rng.h"
 #include "crypto/envelope.h"
