@@ -816,12 +816,17 @@ struct Router::Impl {
   HttpResponse Handle(const HttpRequest& req) {
     const bool api = req.path.rfind("/api/", 0) == 0;
     std::vector<std::string> params;
-    bool path_known = false;
+    std::string allow;  // the methods of the routes of this path, for a 405
+    // HEAD is a GET whose body the server does not send (Session::Write): the same
+    // authentication, decision and audit entry, since its Content-Length tells a record's size.
+    const std::string_view method = req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
     for (const Route* r : RoutesFor(req.path)) {
       const Route& route = *r;
       if (!Match(route.pattern, req.path, &params)) continue;
-      path_known = true;
-      if (route.method != req.method) continue;
+      if (route.method != method) {
+        allow += (allow.empty() ? "" : ", ") + route.method + (route.method == "GET" ? ", HEAD" : "");
+        continue;
+      }
       if (!route.needs_auth) return route.fn(req, nullptr, params);
       // Authentication and the use case read one snapshot of the store (one read transaction).
       app::SharedReads reads(app);
@@ -833,9 +838,10 @@ struct Router::Impl {
       }
       return route.fn(req, &*p, params);
     }
-    if (path_known) {
+    if (!allow.empty()) {
       HttpResponse r = Error(Code::kInvalidArgument, "method not allowed on this path");
       r.status = 405;
+      r.headers.emplace_back("Allow", allow);  // RFC 9110, 15.5.6
       return r;
     }
     if (api) return Error(Code::kNotFound, "no such API route");

@@ -302,8 +302,11 @@ class Session : public std::enable_shared_from_this<Session> {
       const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
       spdlog::info("{} {} {} {} {}us", request_id, method, path, r.status, us.count());
     }
-    auto out = std::make_shared<std::pair<std::string, std::string>>(
-        ResponseHead(r.status, r.content_type, r.headers, request_id, r.body.size(), keep_alive_), std::move(r.body));
+    // A response to HEAD carries the Content-Length a GET would, and no content (RFC 9110,
+    // 9.3.2): sent, the body would be read as the start of the next response on the connection.
+    std::string head = ResponseHead(r.status, r.content_type, r.headers, request_id, r.body.size(), keep_alive_);
+    if (method == "HEAD") r.body.clear();
+    auto out = std::make_shared<std::pair<std::string, std::string>>(std::move(head), std::move(r.body));
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(out->first), asio::buffer(out->second)};
     asio::async_write(stream_, buffers, [self = shared_from_this(), out](beast::error_code ec, size_t) {
       if (!ec && self->drain_) return self->Drain(0);

@@ -1,5 +1,9 @@
 // Integration tests: the real `trellis` binary over HTTP.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -50,6 +54,55 @@ class ApiTest : public ::testing::Test {
 };
 DemoServer* ApiTest::demo_ = nullptr;
 std::string ApiTest::data_;
+
+// Everything a server sends on one connection for `requests` (raw HTTP/1.1 text; the last one
+// should close the connection).
+std::string Exchange(int port, const std::string& requests) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, requests.data(), requests.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(requests.size())) {
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[65536];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+// HEAD is answered as GET would be — status, headers, Content-Length — with no content, so the
+// next response on the connection is read as what it is (RFC 9110, 9.3.2); a method a path
+// does not take is a 405 naming those it takes (Allow).
+TEST_F(ApiTest, HeadIsAGetWithoutContentAnd405NamesTheMethods) {
+  Session s = Login(port(), "supervisor");
+  ASSERT_FALSE(s.cookie.empty());
+  const std::string id = AnyCaseId(s);
+  auto get = Http(port(), "GET", "/api/v1/cases/" + id, "", s.Headers(false));
+  ASSERT_EQ(get.status, 200);
+  const std::string cookie = "Cookie: " + s.cookie + "\r\n";
+  for (const std::string& target : {"/api/v1/cases/" + id, std::string("/")}) {
+    const std::string raw = Exchange(port(), "HEAD " + target + " HTTP/1.1\r\nHost: t\r\n" + cookie + "\r\n" +
+                                                 "GET /api/v1/health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    const size_t end = raw.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos) << raw;
+    const std::string head = raw.substr(0, end + 4), rest = raw.substr(end + 4);
+    EXPECT_EQ(head.rfind("HTTP/1.1 200 ", 0), 0u) << target << ": " << head;
+    if (target != "/") EXPECT_NE(head.find("Content-Length: " + std::to_string(get.body.size()) + "\r\n"), std::string::npos) << head;
+    EXPECT_EQ(rest.rfind("HTTP/1.1 200 ", 0), 0u) << target << ": the HEAD response carried content: " << rest.substr(0, 200);
+    EXPECT_NE(rest.find(R"({"status":"ok"})"), std::string::npos) << rest;
+  }
+  // HEAD is authenticated and decided as GET is.
+  EXPECT_EQ(Http(port(), "HEAD", "/api/v1/cases/" + id).status, 401);
+  EXPECT_EQ(Http(port(), "HEAD", "/api/v1/cases/c_nosuchcase", "", s.Headers(false)).status, 404);
+  auto del = Http(port(), "DELETE", "/api/v1/cases/" + id, "", s.Headers());
+  EXPECT_EQ(del.status, 405);
+  EXPECT_EQ(del.headers["allow"], "GET, HEAD, PATCH") << del.headers["allow"];
+}
 
 // S10: the security headers on every route, authenticated or not, success or error.
 TEST_F(ApiTest, SecurityHeadersOnEveryResponse) {
