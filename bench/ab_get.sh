@@ -6,14 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 WORK="$1"; BIN="$2"; W="$3"; D="${4:-10}"; CONNS="${CONNS:-64}"
-DATA="$WORK/http-data"; IDS="$WORK/case-ids.txt"
-[ -s "$IDS" ] || die "no $IDS: run bench/http_get.sh $WORK RESULTS first"
-TOKEN="$("$BIN" token create --data "$DATA" --user advocate --name ab | tail -1 | tr -d '[:space:]')"
-require_free_port "$PORT_TRELLIS"
-"$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT_TRELLIS" --quiet --workers "$W" >"$WORK/ab-serve.log" 2>&1 &
-PID=$!
-trap 'stop_pid "$PID"' EXIT
-wait_http "$PORT_TRELLIS" || die "trellis serve did not start"
+serve_http_store "$WORK" "$BIN" "$W" ab
 c0=$(awk '{ print $14 + $15 }' "/proc/$PID/stat")
 BENCH_IDS="$IDS" BENCH_TOKEN="$TOKEN" wrk -t2 -c"$CONNS" -d"${D}s" --latency -s "$BENCH_DIR/spread.lua" \
   "http://127.0.0.1:$PORT_TRELLIS" >"$WORK/ab-wrk.txt" 2>&1 || die "wrk failed"

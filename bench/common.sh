@@ -79,3 +79,18 @@ check_wrk() {
 
 # Peak resident set (VmHWM) of a live process, in MiB.
 peak_rss_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+# For the scripts that reuse the store a `bench/http_get.sh WORK ...` run left in WORK:
+# serve_http_store WORK BINARY WORKERS LABEL sets DATA, IDS, TOKEN (a new bearer token of the
+# advocate) and PID (the server on 127.0.0.1:$PORT_TRELLIS, stopped when the script exits).
+serve_http_store() {
+  local work="$1" bin="$2" workers="$3" label="$4"
+  DATA="$work/http-data"; IDS="$work/case-ids.txt"
+  [ -s "$IDS" ] || die "no $IDS: run bench/http_get.sh $work RESULTS first"
+  TOKEN="$("$bin" token create --data "$DATA" --user advocate --name "$label" | tail -1 | tr -d '[:space:]')"
+  require_free_port "$PORT_TRELLIS"
+  "$bin" serve --data "$DATA" --listen "127.0.0.1:$PORT_TRELLIS" --quiet --workers "$workers" >"$work/$label-serve.log" 2>&1 &
+  PID=$!
+  trap 'stop_pid "$PID"' EXIT
+  wait_http "$PORT_TRELLIS" || die "trellis serve did not start"
+}

@@ -9,15 +9,8 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 WORK="$1"; BIN="$2"; D="${3:-6}"; CONNS="${CONNS:-64}"; W="${WORKERS:-32}"
-DATA="$WORK/http-data"; IDS="$WORK/case-ids.txt"
-[ -s "$IDS" ] || die "no $IDS: run bench/http_get.sh $WORK RESULTS first"
 command -v perf >/dev/null || die "perf is not installed (apt-get install linux-perf)"
-TOKEN="$("$BIN" token create --data "$DATA" --user advocate --name threads | tail -1 | tr -d '[:space:]')"
-require_free_port "$PORT_TRELLIS"
-"$BIN" serve --data "$DATA" --listen "127.0.0.1:$PORT_TRELLIS" --quiet --workers "$W" >"$WORK/threads-serve.log" 2>&1 &
-PID=$!
-trap 'stop_pid "$PID"' EXIT
-wait_http "$PORT_TRELLIS" || die "trellis serve did not start"
+serve_http_store "$WORK" "$BIN" "$W" threads
 audit_counts() { sqlite3 -readonly "$DATA/trellis-audit.db" "SELECT (SELECT count(*) FROM audit_log), (SELECT count(*) FROM audit_checkpoints)" | tr '|' ' '; }
 
 # wrk runs D + 2 seconds; perf counts the middle D - 1 seconds (the audit tables are counted
