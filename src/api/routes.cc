@@ -819,12 +819,15 @@ struct Router::Impl {
     std::string allow;  // the methods of the routes of this path, for a 405
     // HEAD is a GET whose body the server does not send (Session::Write): the same
     // authentication, decision and audit entry, since its Content-Length tells a record's size.
-    const std::string_view method = req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
+    // Not on a long read (a file, a document, the audit scan): fetching an export's file uses it
+    // up, and a download manager's or a link preview's HEAD must not.
+    const auto takes_head = [](const Route& route) { return route.method == "GET" && !route.long_read; };
+    const bool head = req.method == "HEAD";
     for (const Route* r : RoutesFor(req.path)) {
       const Route& route = *r;
       if (!Match(route.pattern, req.path, &params)) continue;
-      if (route.method != method) {
-        allow += (allow.empty() ? "" : ", ") + route.method + (route.method == "GET" ? ", HEAD" : "");
+      if (head ? !takes_head(route) : route.method != req.method) {
+        allow += (allow.empty() ? "" : ", ") + route.method + (takes_head(route) ? ", HEAD" : "");
         continue;
       }
       if (!route.needs_auth) return route.fn(req, nullptr, params);

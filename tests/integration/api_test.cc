@@ -102,6 +102,10 @@ TEST_F(ApiTest, HeadIsAGetWithoutContentAnd405NamesTheMethods) {
   auto del = Http(port(), "DELETE", "/api/v1/cases/" + id, "", s.Headers());
   EXPECT_EQ(del.status, 405);
   EXPECT_EQ(del.headers["allow"], "GET, HEAD, PATCH") << del.headers["allow"];
+  // Not on a long read: fetching an export's file uses it up.
+  auto file = Http(port(), "HEAD", "/api/v1/jobs/j_nosuchjob/file", "", s.Headers(false));
+  EXPECT_EQ(file.status, 405);
+  EXPECT_EQ(file.headers["allow"], "GET");
 }
 
 // S10: the security headers on every route, authenticated or not, success or error.
