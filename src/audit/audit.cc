@@ -18,9 +18,11 @@ void AppendField(std::string& out, std::string_view v) {
 }  // namespace
 
 std::string Encode(const Entry& e) {
+  // "v1", then nine fields each after a tab; seq and time have at most 20 digits each.
+  constexpr size_t kFixed = 2 + 9 + 2 * 20;
   std::string out;
-  out.reserve(2 + 2 * 21 + 7 + e.actor.size() + e.action.size() + e.outcome.size() + e.target.size() +
-              e.survivor.size() + e.request.size() + e.detail.size());
+  out.reserve(kFixed + e.actor.size() + e.action.size() + e.outcome.size() + e.target.size() + e.survivor.size() +
+              e.request.size() + e.detail.size());
   out = "v1";
   AppendField(out, std::to_string(e.seq));
   AppendField(out, std::to_string(e.time));

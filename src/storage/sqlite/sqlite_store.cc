@@ -101,7 +101,6 @@ CREATE INDEX evidence_survivor ON evidence(survivor_id, created_at);
     nullptr,
 };
 
-
 constexpr char kSecondFactorCols[] =
     "user_id, state, secret_sealed, key_version, last_step, recovery_hashes, version, created_at, updated_at";
 
@@ -803,12 +802,6 @@ class SqliteStore final : public CaseStore {
     return Status::Ok();
   }
 
-  // Moves the audit tables from the main file into the audit file where the main file still
-  // holds them (a store of the one-file layout, a restored backup, a new store after its
-  // migrations). Two transactions that each write one file: copy into the audit file, then
-  // drop from the main file. After a crash between them the next open copies again (rows
-  // already there are kept) and drops. The audit file must then hold exactly the main file's
-  // rows: anything else means it belongs to another history, and the open fails.
   // SQLite learns the size of a WAL-mode database from the WAL header in the shared memory
   // index; while the WAL holds no frame written since that index was built — a store just
   // opened and not written since, as a read-mostly store after a restart — every read
@@ -833,6 +826,12 @@ class SqliteStore final : public CaseStore {
     return Status::Ok();
   }
 
+  // Moves the audit tables from the main file into the audit file where the main file still
+  // holds them (a store of the one-file layout, a restored backup, a new store after its
+  // migrations). Two transactions that each write one file: copy into the audit file, then
+  // drop from the main file. After a crash between them the next open copies again (rows
+  // already there are kept) and drops. The audit file must then hold exactly the main file's
+  // rows: anything else means it belongs to another history, and the open fails.
   Status MoveAuditTables() {
     std::lock_guard lock(write_mu_);
     sqlite3* db = writer_->db;
