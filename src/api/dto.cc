@@ -5,6 +5,8 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 #include "domain/fields.h"
 
@@ -98,14 +100,64 @@ namespace {
 // Invalid UTF-8 cannot reach a response: every string is checked with simdjson's validator
 // (RapidJSON's own kWriteValidateEncodingFlag decodes code point by code point, which made the
 // writer as slow as the nlohmann tree it replaced).
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+// What writing `s` as a JSON string needs: escaping (it holds '"', '\\' or a control character,
+// below 0x20), and a UTF-8 check (it holds a byte of 0x80 or more: text of pure ASCII is valid
+// UTF-8). Eight bytes at a time: a byte is below n (n <= 0x80) exactly when subtracting n from
+// it borrows into its top bit while that bit was clear in the byte itself.
+struct StringScan {
+  bool escape = false;
+  bool non_ascii = false;
+};
+StringScan Scan(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kTops = 0x8080808080808080ULL;
+  uint64_t escape = 0, tops = 0;
+  auto add = [&](uint64_t x) {
+    auto below = [&](uint64_t v, uint64_t n) { return (v - kOnes * n) & ~v; };
+    escape |= below(x, 0x20) | below(x ^ (kOnes * '"'), 1) | below(x ^ (kOnes * '\\'), 1);
+    tops |= x;
+  };
+  uint64_t x = kOnes * ' ';  // a string shorter than a word is read padded with spaces
+  if (s.size() < 8) {
+    if (!s.empty()) std::memcpy(&x, s.data(), s.size());
+    add(x);
+  } else {
+    for (size_t i = 0; i + 8 <= s.size(); i += 8) {
+      std::memcpy(&x, s.data() + i, 8);
+      add(x);
+    }
+    std::memcpy(&x, s.data() + s.size() - 8, 8);  // the last word, overlapping the one before
+    add(x);
+  }
+  return {(escape & kTops) != 0, (tops & kTops) != 0};
+}
 
+// RapidJSON's writer with one shortcut: a string with nothing to escape is copied in one piece
+// between its quotes, instead of character by character through RapidJSON's escape table (over
+// a tenth of a GET's instructions). The bytes are the same (dto_test compares the two writers
+// for every byte value at every position).
+class Writer : public rapidjson::Writer<rapidjson::StringBuffer> {
+ public:
+  using Base = rapidjson::Writer<rapidjson::StringBuffer>;
+  using Base::Base;
+  bool String(std::string_view s, bool escape) {
+    if (escape) return Base::String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    Prefix(rapidjson::kStringType);
+    char* out = os_->Push(s.size() + 2);
+    out[0] = '"';
+    if (!s.empty()) std::memcpy(out + 1, s.data(), s.size());
+    out[s.size() + 1] = '"';
+    return EndValue(true);
+  }
+};
+
+// Invalid UTF-8 is refused (the caller answers 500), never written.
 bool Str(Writer& w, std::string_view s) {
-  return simdjson::validate_utf8(s.data(), s.size()) && w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  const StringScan scan = Scan(s);
+  return (!scan.non_ascii || simdjson::validate_utf8(s.data(), s.size())) && w.String(s, scan.escape);
 }
 // Keys are string literals or names of the field table (domain/fields), never stored or request
 // text: they need no UTF-8 check.
-bool Key(Writer& w, std::string_view s) { return w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+bool Key(Writer& w, std::string_view s) { return w.String(s, Scan(s).escape); }
 
 bool WriteField(Writer& w, const domain::FieldSpec& spec, const std::string& v) {
   switch (spec.type) {

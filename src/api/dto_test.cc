@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <nlohmann/json.hpp>
 
 namespace trellis::api {
@@ -90,10 +93,46 @@ TEST(RecordJsonText, EscapesAtEveryPositionOfLongStrings) {
   }
 }
 
+// Strings with nothing to escape are copied in one piece, the others go through RapidJSON's
+// escaping: either way the bytes are RapidJSON's own. Every ASCII byte value, at every position of
+// strings shorter and longer than the eight bytes the scan reads at a time.
+TEST(RecordJsonText, EveryByteValueAsRapidJsonWritesIt) {
+  for (int b = 1; b < 0x80; ++b) {
+    for (size_t len : {1u, 7u, 8u, 9u, 17u}) {
+      for (size_t at = 0; at < len; ++at) {
+        std::string value(len, 'x');
+        value[at] = static_cast<char>(b);
+        rapidjson::StringBuffer expected;
+        rapidjson::Writer<rapidjson::StringBuffer> plain(expected);
+        plain.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+        app::RecordView v = Survivor();
+        v.record.fields["prs_FirstName"] = value;
+        auto text = RecordJsonText(v);
+        ASSERT_TRUE(text.ok());
+        const std::string want = std::string("\"prs_FirstName\":") + expected.GetString() + ",";
+        EXPECT_NE(text->find(want), std::string::npos) << "byte " << b << " at " << at << " of " << len;
+      }
+    }
+  }
+  app::RecordView v = Survivor();
+  v.record.fields["prs_FirstName"] = "";
+  v.record.fields["prs_Email"] = "Mar\xc3\xad" "a Jos\xc3\xa9 P\xc3\xa9rez";
+  auto text = RecordJsonText(v);
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find("\"prs_Email\":\"Mar\xc3\xad" "a Jos\xc3\xa9 P\xc3\xa9rez\",\"prs_FirstName\":\"\","), std::string::npos)
+      << *text;
+}
+
 TEST(RecordJsonText, InvalidUtf8IsAnErrorNotAResponse) {
   app::RecordView v = Survivor();
   v.record.fields["prs_FirstName"] = "bad \xff byte";
   EXPECT_EQ(RecordJsonText(v).status().code(), Code::kInternal);
+  for (size_t at = 0; at <= 17; ++at) {  // in the eight-byte words and in the tail after them
+    std::string value(17, 'a');
+    value[at % 17] = '\xc3';  // a lead byte with no continuation byte
+    v.record.fields["prs_FirstName"] = at == 17 ? value + "\xc3" : value;
+    EXPECT_EQ(RecordJsonText(v).status().code(), Code::kInternal) << at;
+  }
 }
 
 }  // namespace
