@@ -6,7 +6,9 @@
 //
 // Adding a table: add its migration to every backend AND a TableSpec here (after the tables
 // it references). The conformance suite checks that a copy is complete (tests/conformance/),
-// so a forgotten entry fails a test.
+// so a forgotten entry fails a test. A backend's own derived tables (SQLite's survivor index of
+// disclosures, rebuilt from `disclosures`) are not listed: the backend neither exports nor
+// imports them.
 #pragma once
 
 #include <cstdint>

@@ -438,12 +438,22 @@ TEST_P(StoreTest, CopyStoreMovesEveryRowExactly) {
     TRELLIS_RETURN_IF_ERROR(t.PutDataKey({"s_1", every_byte, 3}));
     return t.SetMeta("audit_public_key", every_byte);
   }).ok());
-  ASSERT_TRUE(store_->AppendAudit([&](const AuditRow&) {
-    return std::make_pair(std::vector<AuditRow>{{1, every_byte, "h1"}, {2, "e2", every_byte}},
-                          AuditCheckpointRow{2, every_byte, every_byte, 9});
-  }).ok());
+  ASSERT_TRUE(store_->AppendAudit(
+                        [&](const AuditRow&) {
+                          return std::make_pair(std::vector<AuditRow>{{1, every_byte, "h1"}, {2, "e2", every_byte}},
+                                                AuditCheckpointRow{2, every_byte, every_byte, 9});
+                        },
+                        [&](Txn& t) -> Status {
+                          for (const char* survivor : {"s_1", "s_2", "s_1"}) {
+                            TRELLIS_RETURN_IF_ERROR(t.InsertDisclosure({0, survivor, "c_1", 7, "u_1", "a_2", "read",
+                                                                        "identity", "release", "g_1", "r_1"}));
+                          }
+                          return Status::Ok();
+                        })
+                  .ok());
   const auto source = Dump(*store_);
-  ASSERT_EQ(source.size(), 2u + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 1);  // agencies meta user session token key record audit cp
+  // agencies meta user session token key record audit checkpoint disclosures
+  ASSERT_EQ(source.size(), 2u + 1 + 1 + 1 + 1 + 1 + 1 + 2 + 1 + 3);
   for (const std::string& backend : trellis::testing::StoreBackends()) {
     ScratchStore target_dir(backend, "copy_target");
     if (!target_dir.available()) continue;
@@ -454,6 +464,26 @@ TEST_P(StoreTest, CopyStoreMovesEveryRowExactly) {
     EXPECT_EQ(Dump(**target), source) << backend;
     EXPECT_EQ((*target)->GetRecord(RecordKind::kCase, "c_1")->sealed.at("prs_FirstName"), every_byte);
     EXPECT_EQ((*target)->GetSession(std::string("\0h\xff", 3))->csrf_hash, every_byte);
+    // The accounting of disclosures reads them as the source does (on SQLite through the survivor
+    // index the copy fills; the store of a row the copy brought and of one written after it).
+    ASSERT_TRUE((*target)->AppendAudit(
+                             [&](const AuditRow& last) {
+                               return std::make_pair(std::vector<AuditRow>{{last.seq + 1, "e3", "h3"}},
+                                                     AuditCheckpointRow{last.seq + 1, "h3", "sig", 10});
+                             },
+                             [&](Txn& t) {
+                               return t.InsertDisclosure(
+                                   {0, "s_1", "c_1", 8, "u_1", "a_2", "read", "identity", "release", "g_1", "r"});
+                             })
+                    .ok());
+    auto listed = (*target)->ListDisclosures("s_1");
+    ASSERT_TRUE(listed.ok()) << backend;
+    ASSERT_EQ(listed->size(), 3u) << backend;
+    EXPECT_EQ((*listed)[0].seq, 1);
+    EXPECT_EQ((*listed)[0].request_id, "r_1");
+    EXPECT_EQ((*listed)[1].seq, 3);
+    EXPECT_EQ((*listed)[2].seq, 4);
+    EXPECT_EQ((*target)->ListDisclosures("s_2")->size(), 1u) << backend;
     EXPECT_EQ(CopyStore(*store_, **target).status().code(), Code::kFailedPrecondition) << backend;
     EXPECT_TRUE((*target)->CheckIntegrity().ok());
   }

@@ -99,6 +99,9 @@ CREATE INDEX evidence_survivor ON evidence(survivor_id, created_at);
     // 5: disclosures folded into the survivor index in bulk (MigrateFoldedDisclosures, in code:
     // it must find the schema that holds the table, and be idempotent across the two files)
     nullptr,
+    // 6: the survivor index as a table of its own, filled in bulk up to a mark
+    // (MigrateDisclosureIndex, in code for the same reasons)
+    nullptr,
 };
 
 constexpr char kSecondFactorCols[] =
@@ -260,7 +263,13 @@ Status Exec(sqlite3* db, const char* sql) {
 }
 
 // The tables kept in the audit file (schema `audit`), in the order they are moved.
-const char* const kAuditTables[] = {"audit_log", "audit_checkpoints", "disclosures"};
+const char* const kAuditTables[] = {"audit_log", "audit_checkpoints", "disclosures", "disclosure_index",
+                                    "disclosure_index_mark"};
+
+// Tables of the SQLite store that hold nothing of their own: the survivor index of disclosures
+// and its mark, derived from `disclosures` (MigrateDisclosureIndex). Not in storage/tables.h:
+// they are neither exported nor imported (ImportRow indexes the disclosures it inserts).
+bool IsDerivedTable(std::string_view name) { return name == "disclosure_index" || name == "disclosure_index_mark"; }
 
 // Page cache of every connection (KiB). A bulk insert raises the writer's to kBulkCacheKiB for
 // the rest of its transaction: with the 8 MB cache, the one big import transaction spills pages
@@ -313,17 +322,18 @@ Result<bool> HasTable(sqlite3* db, const std::string& schema, const std::string&
   return *n > 0;
 }
 
-// The accounting of disclosures (S13) answers "every disclosure of this survivor's data" from
+// Step 5, superseded by step 6 (MigrateDisclosureIndex drops both indexes made here). The
+// accounting of disclosures (S13) answers "every disclosure of this survivor's data"; it read
 // the index `disclosures_by_survivor`. A cross-agency read adds its row in the audit group
 // commit; indexed at once, each row lands at the end of its survivor's range, one more B-tree
 // page per distinct survivor in every batch (measured: ~100 instead of ~12 WAL writes per batch
-// of cross-agency reads spread over 100 survivors). So a new row is written `folded = 0`, outside
+// of cross-agency reads spread over 100 survivors). So a new row was written `folded = 0`, outside
 // that partial index (its own partial index on seq appends at the end), and the audit writer
-// folds the unfolded rows into it in one UPDATE every kFoldDisclosures rows, one page write per
-// survivor per fold. The fold runs inside one audit batch and lengthens it: 512 rows a fold gave
+// folded the unfolded rows into it in one UPDATE every 512 rows, one page write per
+// survivor per fold. The fold ran inside one audit batch and lengthened it: 512 rows a fold gave
 // the release benchmark cross/same 0.71 and a p99 of 17-18 ms for cross-agency reads, 2,048 rows
-// 0.68-0.70 and 33-37 ms (docs/benchmarks.md, session 11). The accounting reads both
-// (ListDisclosures). Rows that are there before this step count as folded.
+// 0.68-0.70 and 33-37 ms (docs/benchmarks.md, session 11). Rows that were there before this
+// step counted as folded.
 Status MigrateFoldedDisclosures(sqlite3* db) {
   auto in_main = HasTable(db, "main", "disclosures");  // a one-file store not yet moved (or a new one)
   if (!in_main.ok()) return in_main.status();
@@ -343,7 +353,40 @@ Status MigrateFoldedDisclosures(sqlite3* db) {
   return Exec(db, ddl.c_str());
 }
 
-constexpr int64_t kFoldDisclosures = 512;
+// Step 6. The fold of step 5 rewrote every waiting row (`folded = 1`) and moved it from one
+// partial index of the table into another: ~280 WAL frames per fold of 512 rows over 100
+// survivors, half of what a batch of cross-agency reads wrote (docs/benchmarks.md, session 13).
+// Now the survivor index is a table of its own, `disclosure_index` (survivor_id, seq; WITHOUT
+// ROWID, nothing else), and `disclosure_index_mark` holds the seq up to which every row of
+// `disclosures` is in it. A new row is only appended to `disclosures` (seq is its rowid); every
+// kIndexDisclosures rows the audit writer inserts the ones past the mark into the index, sorted
+// by survivor, and moves the mark, in the same audit batch. Measured on a copy of the release
+// benchmark's store (915,750 rows, 100 survivors): 101 frames for 512 rows, 513 for 4,096. The
+// accounting reads the index, then the rows past the mark (a range of rowids). Every row there
+// before this step is indexed here; `folded` stays, unused.
+Status MigrateDisclosureIndex(sqlite3* db) {
+  auto in_main = HasTable(db, "main", "disclosures");
+  if (!in_main.ok()) return in_main.status();
+  const std::string schema = *in_main ? "main" : "audit";
+  const std::string ddl =
+      "CREATE TABLE IF NOT EXISTS " + schema + ".disclosure_index(survivor_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+      " PRIMARY KEY (survivor_id, seq)) WITHOUT ROWID;"
+      "CREATE TABLE IF NOT EXISTS " + schema + ".disclosure_index_mark(id INTEGER PRIMARY KEY CHECK (id = 1),"
+      " seq INTEGER NOT NULL);"
+      "INSERT OR IGNORE INTO " + schema + ".disclosure_index SELECT survivor_id, seq FROM " + schema +
+      ".disclosures ORDER BY survivor_id, seq;"
+      "INSERT OR REPLACE INTO " + schema + ".disclosure_index_mark(id, seq) SELECT 1, coalesce(max(seq), 0) FROM " +
+      schema + ".disclosures;"
+      "DROP INDEX IF EXISTS " + schema + ".disclosures_by_survivor;"
+      "DROP INDEX IF EXISTS " + schema + ".disclosures_unfolded;"
+      "DROP INDEX IF EXISTS " + schema + ".disclosures_survivor;";
+  return Exec(db, ddl.c_str());
+}
+
+// Rows a batch of audit entries may leave outside the survivor index before it indexes them.
+// More rows a time write fewer pages per row (measured above: 0.20 frames a row at 512 and
+// 2,048 rows, 0.12 at 4,096 over 100 survivors) and make that one batch longer.
+constexpr int64_t kIndexDisclosures = 4096;
 
 // Creates table `table` and its indexes in schema `to` with the DDL schema `from` has (unless
 // there already), then copies every row from `from` into it (rows already there are kept).
@@ -373,9 +416,12 @@ Status CopyTable(sqlite3* db, const std::string& from, const std::string& to, co
   return Exec(db, copy.c_str());
 }
 
-// True when schemas `a` and `b` hold the same rows in table `table` (compared by rowid and
-// every column, one pass, no sort).
+// True when schemas `a` and `b` hold the same rows in table `table` (compared by rowid, if it
+// has one, and every column; one pass, no sort).
 Result<bool> SameRows(sqlite3* db, const std::string& a, const std::string& b, const std::string& table) {
+  auto without_rowid = QueryInt(db, "SELECT wr FROM pragma_table_list WHERE schema = '" + a + "' AND name = '" +
+                                        table + "'");
+  if (!without_rowid.ok()) return without_rowid.status();
   sqlite3_stmt* st = nullptr;
   const std::string q = "SELECT name FROM pragma_table_info(?, ?)";
   if (sqlite3_prepare_v2(db, q.c_str(), -1, &st, nullptr) != SQLITE_OK) {
@@ -383,7 +429,7 @@ Result<bool> SameRows(sqlite3* db, const std::string& a, const std::string& b, c
   }
   sqlite3_bind_text(st, 1, table.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, a.c_str(), -1, SQLITE_TRANSIENT);
-  std::string on = "x.rowid = y.rowid";
+  std::string on = *without_rowid ? "1" : "x.rowid = y.rowid";
   while (sqlite3_step(st) == SQLITE_ROW) {
     const std::string col = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
     on += " AND x.\"" + col + "\" IS y.\"" + col + "\"";
@@ -681,7 +727,15 @@ class SqliteTxn final : public Txn {
         s.Bind(at, std::get<std::string>(row.cells[i]));
       }
     }
-    return s.Done(t.name);
+    TRELLIS_RETURN_IF_ERROR(s.Done(t.name));
+    if (std::string_view(t.name) != "disclosures") return Status::Ok();
+    // Into an empty store, in the order of seq: each row is indexed as it comes and the mark
+    // follows, so every row up to the mark stays indexed.
+    const int64_t seq = sqlite3_last_insert_rowid(c_.db);
+    Stmt i(c_, "INSERT INTO disclosure_index(survivor_id, seq) SELECT survivor_id, seq FROM disclosures WHERE seq = ?");
+    TRELLIS_RETURN_IF_ERROR(i.Bind(1, seq).Done("disclosure index"));
+    Stmt m(c_, "UPDATE disclosure_index_mark SET seq = max(seq, ?)");
+    return m.Bind(1, seq).Done("disclosure index");
   }
   Status InsertGrant(const GrantRow& g) override {
     Stmt s(c_, std::string("INSERT INTO grants(") + kGrantCols + ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -698,9 +752,9 @@ class SqliteTxn final : public Txn {
     return Changed();
   }
   Status InsertDisclosure(const DisclosureRow& d) override {
-    // Unfolded: kept out of the survivor index until the next fold (MigrateFoldedDisclosures).
+    // Past the mark: indexed with the next ones in bulk (MigrateDisclosureIndex, AppendAudit).
     Stmt s(c_, "INSERT INTO audit.disclosures(survivor_id, record_id, at, actor_user_id, actor_agency_id, action,"
-                " categories, basis, grant_ids, request_id, folded) VALUES(?,?,?,?,?,?,?,?,?,?,0)");
+                " categories, basis, grant_ids, request_id) VALUES(?,?,?,?,?,?,?,?,?,?)");
     return s.Bind(1, d.survivor_id).Bind(2, d.record_id).Bind(3, d.at).Bind(4, d.actor_user_id)
         .Bind(5, d.actor_agency_id).Bind(6, d.action).Bind(7, d.categories).Bind(8, d.basis).Bind(9, d.grant_ids)
         .Bind(10, d.request_id).Done("disclosure");
@@ -788,7 +842,9 @@ class SqliteStore final : public CaseStore {
     if (version > latest) return Status(Code::kFailedPrecondition, "the store is newer than this trellis binary");
     for (int64_t v = version; v < latest; ++v) {
       TRELLIS_RETURN_IF_ERROR(Exec(writer_->db, "BEGIN IMMEDIATE"));
-      Status st = kMigrations[v] != nullptr ? Exec(writer_->db, kMigrations[v]) : MigrateFoldedDisclosures(writer_->db);
+      Status st = kMigrations[v] != nullptr ? Exec(writer_->db, kMigrations[v])
+                  : v + 1 == 5              ? MigrateFoldedDisclosures(writer_->db)
+                                            : MigrateDisclosureIndex(writer_->db);
       if (st.ok()) {
         Stmt s(*writer_, "INSERT INTO schema_version(version) VALUES(?)");
         st = s.Bind(1, v + 1).Done("schema");
@@ -817,12 +873,14 @@ class SqliteStore final : public CaseStore {
     if (v.ok()) (void)Exec(writer_->db, ("PRAGMA main.user_version=" + std::to_string(*v)).c_str());
   }
 
-  // How many disclosure rows wait for the next fold (AppendAudit), after MoveAuditTables.
-  Status CountUnfoldedDisclosures() {
+  // How many disclosure rows are past the mark of the survivor index (AppendAudit indexes them),
+  // after MoveAuditTables.
+  Status CountUnindexedDisclosures() {
     std::lock_guard lock(write_mu_);
-    auto n = QueryInt(writer_->db, "SELECT count(*) FROM audit.disclosures WHERE folded = 0");
+    auto n = QueryInt(writer_->db, "SELECT count(*) FROM audit.disclosures"
+                                   " WHERE seq > (SELECT seq FROM audit.disclosure_index_mark)");
     if (!n.ok()) return n.status();
-    unfolded_disclosures_ = *n;
+    unindexed_disclosures_ = *n;
     return Status::Ok();
   }
 
@@ -1131,12 +1189,14 @@ class SqliteStore final : public CaseStore {
   }
   Result<std::vector<DisclosureRow>> ListDisclosures(const std::string& survivor_id) override {
     return WithReader<std::vector<DisclosureRow>>([&](Conn& db) -> Result<std::vector<DisclosureRow>> {
-      // The folded rows through the survivor index, the few unfolded ones through theirs.
+      // The indexed rows through the survivor index, then the few past its mark (a range of
+      // rowids at the end of the table). One read transaction: the mark and the index agree.
       static const std::string cols =
-          "seq, survivor_id, record_id, at, actor_user_id, actor_agency_id, action, categories, basis, grant_ids,"
-          " request_id";
-      Stmt s(db, "SELECT " + cols + " FROM audit.disclosures WHERE survivor_id=?1 AND folded = 1 UNION ALL SELECT " +
-                     cols + " FROM audit.disclosures WHERE folded = 0 AND survivor_id=?1 ORDER BY seq");
+          "d.seq, d.survivor_id, d.record_id, d.at, d.actor_user_id, d.actor_agency_id, d.action, d.categories,"
+          " d.basis, d.grant_ids, d.request_id";
+      Stmt s(db, "SELECT " + cols + " FROM audit.disclosure_index i JOIN audit.disclosures d ON d.seq = i.seq"
+                 " WHERE i.survivor_id=?1 UNION ALL SELECT " + cols + " FROM audit.disclosures d"
+                 " WHERE d.seq > (SELECT seq FROM audit.disclosure_index_mark) AND d.survivor_id=?1 ORDER BY 1");
       s.Bind(1, survivor_id);
       std::vector<DisclosureRow> out;
       while (s.Step() == SQLITE_ROW) {
@@ -1194,10 +1254,18 @@ class SqliteStore final : public CaseStore {
       if (!also) return Status::Ok();
       const int64_t before = sqlite3_total_changes64(writer_->db);
       TRELLIS_RETURN_IF_ERROR(also(txn));
-      unfolded_disclosures_ += sqlite3_total_changes64(writer_->db) - before;  // `also` inserts disclosures only
-      if (unfolded_disclosures_ < kFoldDisclosures) return Status::Ok();
-      TRELLIS_RETURN_IF_ERROR(Stmt(*writer_, "UPDATE audit.disclosures SET folded = 1 WHERE folded = 0").Done("fold"));
-      unfolded_disclosures_ = 0;  // rows another process added since are folded next time
+      unindexed_disclosures_ += sqlite3_total_changes64(writer_->db) - before;  // `also` inserts disclosures only
+      if (unindexed_disclosures_ < kIndexDisclosures) return Status::Ok();
+      // Every row past the mark, rows another process added included (this transaction holds the
+      // write lock: no row can come between the two statements).
+      TRELLIS_RETURN_IF_ERROR(
+          Stmt(*writer_, "INSERT INTO audit.disclosure_index SELECT survivor_id, seq FROM audit.disclosures"
+                         " WHERE seq > (SELECT seq FROM audit.disclosure_index_mark) ORDER BY survivor_id, seq")
+              .Done("disclosure index"));
+      TRELLIS_RETURN_IF_ERROR(
+          Stmt(*writer_, "UPDATE audit.disclosure_index_mark SET seq = (SELECT max(seq) FROM audit.disclosures)")
+              .Done("disclosure index"));
+      unindexed_disclosures_ = 0;
       return Status::Ok();
     });
   }
@@ -1273,6 +1341,7 @@ class SqliteStore final : public CaseStore {
                        " SELECT name FROM audit.sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'");
         while (names.Step() == SQLITE_ROW) {
           const std::string name = names.Text(0);
+          if (IsDerivedTable(name)) continue;
           bool known = false;
           for (const TableSpec& t : Tables()) known = known || name == t.name;
           if (!known) return Status(Code::kFailedPrecondition, "export: table " + name + " is not in storage/tables.h");
@@ -1439,7 +1508,7 @@ class SqliteStore final : public CaseStore {
 
   std::string path_;
   std::unique_ptr<Conn> writer_;
-  int64_t unfolded_disclosures_ = 0;  // under write_mu_; counted at open, then by AppendAudit
+  int64_t unindexed_disclosures_ = 0;  // under write_mu_; counted at open, then by AppendAudit
   int max_readers_;
   std::mutex write_mu_;
   std::mutex pool_mu_;
@@ -1461,7 +1530,7 @@ Result<std::unique_ptr<CaseStore>> OpenSqliteStore(const std::string& path, cons
   auto store = std::make_unique<SqliteStore>(path, *db, options.reader_connections);
   TRELLIS_RETURN_IF_ERROR(store->Migrate());
   TRELLIS_RETURN_IF_ERROR(store->MoveAuditTables());
-  TRELLIS_RETURN_IF_ERROR(store->CountUnfoldedDisclosures());
+  TRELLIS_RETURN_IF_ERROR(store->CountUnindexedDisclosures());
   store->RecordSizeInWal();
   return std::unique_ptr<CaseStore>(std::move(store));
 }

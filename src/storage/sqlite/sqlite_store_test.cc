@@ -94,16 +94,16 @@ TEST_F(SqliteAuditFileTest, AuditTablesLiveInTheAuditFileOnly) {
   struct stat st {};
   ASSERT_EQ(::stat(audit_path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::set<std::string> audit_tables{"audit_log", "audit_checkpoints", "disclosures", "disclosure_index",
+                                           "disclosure_index_mark"};
   const auto main_tables = TableNames(path_);
-  for (const char* t : {"audit_log", "audit_checkpoints", "disclosures"}) {
-    EXPECT_EQ(main_tables.count(t), 0u) << t;
-  }
+  for (const auto& t : audit_tables) EXPECT_EQ(main_tables.count(t), 0u) << t;
   EXPECT_EQ(main_tables.count("records"), 1u);
-  EXPECT_EQ(TableNames(audit_path_),
-            (std::set<std::string>{"audit_log", "audit_checkpoints", "disclosures"}));
+  EXPECT_EQ(TableNames(audit_path_), audit_tables);
   EXPECT_EQ(Query(audit_path_, "SELECT count(*) FROM audit_log"), std::vector<std::string>{"3"});
-  EXPECT_EQ(Query(audit_path_, "SELECT name FROM sqlite_master WHERE type='index' ORDER BY name"),
-            (std::vector<std::string>{"disclosures_by_survivor", "disclosures_unfolded"}));
+  // No index on `disclosures`: the survivor index is the table disclosure_index.
+  EXPECT_EQ(Query(audit_path_, "SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"),
+            std::vector<std::string>{});
 }
 
 // The property the audit file exists for: a reader's page cache of the store file stays valid
@@ -234,9 +234,8 @@ TEST_F(SqliteAuditFileTest, SnapshotIsOneFile) {
   EXPECT_FALSE(fs::exists(SqliteAuditPath(snap)));
   EXPECT_EQ(Query(snap, "SELECT count(*) FROM audit_log"), std::vector<std::string>{"4"});
   EXPECT_EQ(Query(snap, "SELECT count(*) FROM disclosures"), std::vector<std::string>{"1"});
-  EXPECT_EQ(Query(snap, "SELECT count(*) FROM sqlite_master WHERE name IN ('disclosures_by_survivor',"
-                        " 'disclosures_unfolded')"),
-            std::vector<std::string>{"2"});
+  EXPECT_EQ(Query(snap, "SELECT count(*) FROM disclosure_index"), std::vector<std::string>{"0"});
+  EXPECT_EQ(Query(snap, "SELECT seq FROM disclosure_index_mark"), std::vector<std::string>{"0"});
 }
 
 void SetMeta(CaseStore& s, const std::string& v) {
@@ -252,9 +251,9 @@ void SetMetaElsewhere(CaseStore& s, const std::string& v) {
   t.join();
 }
 
-// The accounting of disclosures: new rows wait outside the survivor index and are folded into it
-// in bulk by the audit writer (kFoldDisclosures rows); the accounting lists both.
-class SqliteDisclosureFoldTest : public SqliteAuditFileTest {
+// The accounting of disclosures: new rows wait past the mark of the survivor index and are
+// indexed in bulk by the audit writer (kIndexDisclosures rows); the accounting lists both.
+class SqliteDisclosureIndexTest : public SqliteAuditFileTest {
  protected:
   // One audit batch (one entry) carrying `n` disclosure rows, survivors s_0..s_2 in turn.
   static void Disclose(CaseStore& s, int n) {
@@ -272,7 +271,17 @@ class SqliteDisclosureFoldTest : public SqliteAuditFileTest {
                      })
                     .ok());
   }
-  std::string Unfolded() { return Query(audit_path_, "SELECT count(*) FROM disclosures WHERE folded = 0")[0]; }
+  std::string Unindexed() {
+    return Query(audit_path_, "SELECT count(*) FROM disclosures WHERE seq > (SELECT seq FROM disclosure_index_mark)")[0];
+  }
+  // Whether the index holds exactly the rows up to the mark.
+  bool IndexMatchesMark() {
+    return Query(audit_path_,
+                 "SELECT (SELECT count(*) FROM disclosure_index) = (SELECT count(*) FROM disclosures WHERE seq <="
+                 " (SELECT seq FROM disclosure_index_mark)) AND NOT EXISTS (SELECT 1 FROM disclosure_index i"
+                 " LEFT JOIN disclosures d ON d.seq = i.seq WHERE d.seq IS NULL OR d.survivor_id <> i.survivor_id"
+                 " OR i.seq > (SELECT seq FROM disclosure_index_mark))")[0] == "1";
+  }
   // The survivor's rows as listed: their number, and whether their seq ascends.
   static std::pair<size_t, bool> Listed(CaseStore& s, const std::string& survivor) {
     auto rows = s.ListDisclosures(survivor);
@@ -280,64 +289,107 @@ class SqliteDisclosureFoldTest : public SqliteAuditFileTest {
     if (!rows.ok()) return {0, false};
     bool ascending = true;
     for (size_t i = 1; i < rows->size(); ++i) ascending = ascending && (*rows)[i - 1].seq < (*rows)[i].seq;
+    for (const auto& r : *rows) EXPECT_EQ(r.survivor_id, survivor);
     return {rows->size(), ascending};
   }
 };
 
-TEST_F(SqliteDisclosureFoldTest, NewRowsWaitOutsideTheSurvivorIndexAndAreListedWithTheFoldedOnes) {
+TEST_F(SqliteDisclosureIndexTest, NewRowsWaitPastTheMarkAndAreListedWithTheIndexedOnes) {
   auto s = Open(/*create=*/true);
   ASSERT_TRUE(s);
   Disclose(*s, 30);
-  EXPECT_EQ(Unfolded(), "30");
+  EXPECT_EQ(Unindexed(), "30");
   EXPECT_EQ(Listed(*s, "s_0"), std::make_pair(size_t{10}, true));
-  for (int i = 0; i < 4; ++i) Disclose(*s, 100);  // 430 unfolded: below the fold (512)
-  EXPECT_EQ(Unfolded(), "430");
-  Disclose(*s, 100);  // 530: folded in this batch
-  EXPECT_EQ(Unfolded(), "0");
+  for (int i = 0; i < 4; ++i) Disclose(*s, 999);  // 4,026 past the mark: below kIndexDisclosures (4,096)
+  EXPECT_EQ(Unindexed(), "4026");
+  EXPECT_TRUE(IndexMatchesMark());
+  Disclose(*s, 99);  // 4,125: indexed in this batch
+  EXPECT_EQ(Unindexed(), "0");
+  EXPECT_TRUE(IndexMatchesMark());
   Disclose(*s, 9);
-  EXPECT_EQ(Unfolded(), "9");
-  // Per batch of 100: 34 rows of s_0, 33 of s_1 and of s_2.
-  EXPECT_EQ(Listed(*s, "s_0"), std::make_pair(size_t{10 + 5 * 34 + 3}, true));
-  EXPECT_EQ(Listed(*s, "s_2"), std::make_pair(size_t{10 + 5 * 33 + 3}, true));
-  EXPECT_EQ(Query(audit_path_, "SELECT count(*) FROM disclosures INDEXED BY disclosures_by_survivor"
-                               " WHERE survivor_id = 's_1' AND folded = 1"),
-            std::vector<std::string>{std::to_string(10 + 5 * 33)});
+  EXPECT_EQ(Unindexed(), "9");
+  // Per batch of 999: 333 rows of each survivor; of 99: 33.
+  EXPECT_EQ(Listed(*s, "s_0"), std::make_pair(size_t{10 + 4 * 333 + 33 + 3}, true));
+  EXPECT_EQ(Listed(*s, "s_2"), std::make_pair(size_t{10 + 4 * 333 + 33 + 3}, true));
+  EXPECT_EQ(Listed(*s, "s_9"), std::make_pair(size_t{0}, true));
+  EXPECT_EQ(Query(audit_path_, "SELECT count(*) FROM disclosure_index WHERE survivor_id = 's_1'"),
+            std::vector<std::string>{std::to_string(10 + 4 * 333 + 33)});
 }
 
-TEST_F(SqliteDisclosureFoldTest, RowsLeftUnfoldedAreCountedAtTheNextOpen) {
+TEST_F(SqliteDisclosureIndexTest, RowsLeftUnindexedAreCountedAtTheNextOpen) {
   {
     auto s = Open(/*create=*/true);
     ASSERT_TRUE(s);
-    for (int i = 0; i < 4; ++i) Disclose(*s, 100);
+    for (int i = 0; i < 4; ++i) Disclose(*s, 1000);
   }
   auto s = Open();
   ASSERT_TRUE(s);
-  EXPECT_EQ(Unfolded(), "400");
-  Disclose(*s, 150);  // 550 with the ones of the last run
-  EXPECT_EQ(Unfolded(), "0");
+  EXPECT_EQ(Unindexed(), "4000");
+  Disclose(*s, 150);  // 4,150 with the ones of the last run
+  EXPECT_EQ(Unindexed(), "0");
+  EXPECT_TRUE(IndexMatchesMark());
 }
 
-TEST_F(SqliteDisclosureFoldTest, AStoreWithTheOldIndexIsMigratedAndTheStepMayRunTwice) {
-  {
-    auto s = Open(/*create=*/true);
-    ASSERT_TRUE(s);
-    Disclose(*s, 12);
-  }
-  // The layout before this step: one index on every row, no `folded` column.
-  Query(audit_path_, "DROP INDEX disclosures_by_survivor");
-  Query(audit_path_, "DROP INDEX disclosures_unfolded");
-  Query(audit_path_, "ALTER TABLE disclosures DROP COLUMN folded");
-  Query(audit_path_, "CREATE INDEX disclosures_survivor ON disclosures(survivor_id, seq)");
-  Query(path_, "DELETE FROM schema_version WHERE version = 5");
-  for (int run = 0; run < 2; ++run) {  // the second time: the audit file migrated, the version not
-    auto s = Open();
-    ASSERT_TRUE(s);
-    EXPECT_EQ(Query(audit_path_, "SELECT name FROM sqlite_master WHERE type='index' ORDER BY name"),
-              (std::vector<std::string>{"disclosures_by_survivor", "disclosures_unfolded"}));
-    EXPECT_EQ(Unfolded(), "0") << "rows from before count as folded";
-    EXPECT_EQ(Listed(*s, "s_1"), std::make_pair(size_t{4}, true));
-    s.reset();
-    Query(path_, "DELETE FROM schema_version WHERE version = 5");
+// Moving a store into SQLite (migrate-store) indexes the disclosures it brings: the copy's
+// accounting reads the index, not a scan of every row past a mark of 0.
+TEST_F(SqliteDisclosureIndexTest, ACopiedStoreHasItsDisclosuresIndexed) {
+  auto source = Open(/*create=*/true);
+  ASSERT_TRUE(source);
+  Disclose(*source, 7);
+  Disclose(*source, 5);
+  const std::string copy_dir = dir_ + "/copy", copy_path = copy_dir + "/trellis.db";
+  fs::create_directories(copy_dir);
+  auto target = OpenSqliteStore(copy_path, {.reader_connections = 2, .create_if_missing = true});
+  ASSERT_TRUE(target.ok()) << target.status().ToString();
+  ASSERT_TRUE(CopyStore(*source, **target).ok());
+  const std::string copy_audit = SqliteAuditPath(copy_path);
+  EXPECT_EQ(Query(copy_audit, "SELECT seq FROM disclosure_index_mark"), std::vector<std::string>{"12"});
+  EXPECT_EQ(Query(copy_audit, "SELECT count(*) FROM disclosure_index WHERE survivor_id = 's_0'"),
+            std::vector<std::string>{"5"});  // 3 of 7, 2 of 5
+  EXPECT_EQ(Listed(**target, "s_0"), std::make_pair(size_t{5}, true));
+}
+
+// A store from before step 5 (one index on every row, no `folded` column) goes through steps 5
+// and 6; a store at step 5 (folded and unfolded rows, two partial indexes) through step 6. Either
+// way every row is indexed, the mark is the last row, the old indexes are gone, and a step run
+// twice (the audit file migrated, the version not recorded) changes nothing.
+TEST_F(SqliteDisclosureIndexTest, StoresOfBothEarlierLayoutsAreMigratedAndAStepMayRunTwice) {
+  for (const bool before_step_5 : {true, false}) {
+    SCOPED_TRACE(before_step_5 ? "before step 5" : "at step 5");
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    {
+      auto s = Open(/*create=*/true);
+      ASSERT_TRUE(s);
+      Disclose(*s, 12);
+    }
+    Query(audit_path_, "DROP TABLE disclosure_index");
+    Query(audit_path_, "DROP TABLE disclosure_index_mark");
+    if (before_step_5) {
+      Query(audit_path_, "ALTER TABLE disclosures DROP COLUMN folded");
+      Query(audit_path_, "CREATE INDEX disclosures_survivor ON disclosures(survivor_id, seq)");
+      Query(path_, "DELETE FROM schema_version WHERE version >= 5");
+    } else {
+      Query(audit_path_, "CREATE INDEX disclosures_by_survivor ON disclosures(survivor_id, seq) WHERE folded = 1");
+      Query(audit_path_, "CREATE INDEX disclosures_unfolded ON disclosures(seq) WHERE folded = 0");
+      Query(audit_path_, "UPDATE disclosures SET folded = 0 WHERE seq > 8");
+      Query(path_, "DELETE FROM schema_version WHERE version = 6");
+    }
+    for (int run = 0; run < 2; ++run) {
+      auto s = Open();
+      ASSERT_TRUE(s);
+      EXPECT_EQ(Query(audit_path_, "SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"),
+                std::vector<std::string>{});
+      EXPECT_EQ(Unindexed(), "0") << "rows from before are indexed";
+      EXPECT_EQ(Query(audit_path_, "SELECT seq FROM disclosure_index_mark"), std::vector<std::string>{"12"});
+      EXPECT_TRUE(IndexMatchesMark());
+      EXPECT_EQ(Listed(*s, "s_1"), std::make_pair(size_t{4}, true));
+      Disclose(*s, 3);
+      EXPECT_EQ(Listed(*s, "s_1"), std::make_pair(size_t{5}, true));
+      s.reset();
+      Query(audit_path_, "DELETE FROM disclosures WHERE seq > 12");
+      Query(path_, "DELETE FROM schema_version WHERE version = 6");
+    }
   }
 }
 
