@@ -213,13 +213,13 @@ Result<std::string> Finish(bool ok, const rapidjson::StringBuffer& buf) {
 }  // namespace
 
 Result<std::string> RecordJsonText(const app::RecordView& v) {
-  rapidjson::StringBuffer buf;
+  rapidjson::StringBuffer buf(nullptr, 1024);  // a record is ~0.5-1 KB: no regrowth on the way
   Writer w(buf);
   return Finish(WriteRecord(w, v), buf);
 }
 
 Result<std::string> RecordPageJsonText(const std::vector<app::RecordView>& items, const std::string& next_cursor) {
-  rapidjson::StringBuffer buf;
+  rapidjson::StringBuffer buf(nullptr, 1024 * (items.size() + 1));
   Writer w(buf);
   bool ok = w.StartObject() && Key(w, "items") && w.StartArray();
   for (const auto& v : items) ok = ok && WriteRecord(w, v);
