@@ -139,7 +139,8 @@ class Writer : public rapidjson::Writer<rapidjson::StringBuffer> {
  public:
   using Base = rapidjson::Writer<rapidjson::StringBuffer>;
   using Base::Base;
-  bool String(std::string_view s, bool escape) {
+  // Named apart from RapidJSON's String(const char*, SizeType), which it must not hide.
+  bool Text(std::string_view s, bool escape) {
     if (escape) return Base::String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
     Prefix(rapidjson::kStringType);
     char* out = os_->Push(s.size() + 2);
@@ -153,11 +154,11 @@ class Writer : public rapidjson::Writer<rapidjson::StringBuffer> {
 // Invalid UTF-8 is refused (the caller answers 500), never written.
 bool Str(Writer& w, std::string_view s) {
   const StringScan scan = Scan(s);
-  return (!scan.non_ascii || simdjson::validate_utf8(s.data(), s.size())) && w.String(s, scan.escape);
+  return (!scan.non_ascii || simdjson::validate_utf8(s.data(), s.size())) && w.Text(s, scan.escape);
 }
 // Keys are string literals or names of the field table (domain/fields), never stored or request
 // text: they need no UTF-8 check.
-bool Key(Writer& w, std::string_view s) { return w.String(s, Scan(s).escape); }
+bool Key(Writer& w, std::string_view s) { return w.Text(s, Scan(s).escape); }
 
 bool WriteField(Writer& w, const domain::FieldSpec& spec, const std::string& v) {
   switch (spec.type) {

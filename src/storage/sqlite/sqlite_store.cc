@@ -727,15 +727,9 @@ class SqliteTxn final : public Txn {
         s.Bind(at, std::get<std::string>(row.cells[i]));
       }
     }
-    TRELLIS_RETURN_IF_ERROR(s.Done(t.name));
-    if (std::string_view(t.name) != "disclosures") return Status::Ok();
-    // Into an empty store, in the order of seq: each row is indexed as it comes and the mark
-    // follows, so every row up to the mark stays indexed.
-    const int64_t seq = sqlite3_last_insert_rowid(c_.db);
-    Stmt i(c_, "INSERT INTO disclosure_index(survivor_id, seq) SELECT survivor_id, seq FROM disclosures WHERE seq = ?");
-    TRELLIS_RETURN_IF_ERROR(i.Bind(1, seq).Done("disclosure index"));
-    Stmt m(c_, "UPDATE disclosure_index_mark SET seq = max(seq, ?)");
-    return m.Bind(1, seq).Done("disclosure index");
+    // Disclosures land past the mark of the survivor index; the next open of the store indexes
+    // them in bulk (PrepareDisclosureIndex), and the accounting lists them meanwhile.
+    return s.Done(t.name);
   }
   Status InsertGrant(const GrantRow& g) override {
     Stmt s(c_, std::string("INSERT INTO grants(") + kGrantCols + ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
@@ -813,6 +807,29 @@ class SqliteTxn final : public Txn {
   bool bulk_cache_ = false;  // InsertBulk raised the page cache
 };
 
+// Runs `fn` in a write transaction of connection `db` (BEGIN IMMEDIATE), committed when it
+// succeeds, rolled back otherwise.
+Status InWriteTxn(sqlite3* db, const std::function<Status()>& fn) {
+  TRELLIS_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+  Status st = fn();
+  if (!st.ok()) {
+    (void)Exec(db, "ROLLBACK");
+    return st;
+  }
+  return Exec(db, "COMMIT");
+}
+
+// Inserts every disclosure row past the mark into the survivor index, sorted by survivor, and
+// moves the mark to the last row; rows another process added are included. In the caller's
+// write transaction: no row can come between the two statements.
+Status IndexDisclosures(Conn& c) {
+  TRELLIS_RETURN_IF_ERROR(Stmt(c, "INSERT INTO audit.disclosure_index SELECT survivor_id, seq FROM audit.disclosures"
+                                  " WHERE seq > (SELECT seq FROM audit.disclosure_index_mark) ORDER BY survivor_id, seq")
+                              .Done("disclosure index"));
+  return Stmt(c, "UPDATE audit.disclosure_index_mark SET seq = (SELECT max(seq) FROM audit.disclosures)")
+      .Done("disclosure index");
+}
+
 class SqliteStore;
 
 // The reader connection a thread's ReadPin holds, with its open read transaction (if a read has
@@ -840,20 +857,33 @@ class SqliteStore final : public CaseStore {
     }
     const int64_t latest = static_cast<int64_t>(std::size(kMigrations));
     if (version > latest) return Status(Code::kFailedPrecondition, "the store is newer than this trellis binary");
+    // A step in SQL writes the main file only and commits with its version. A step in code may
+    // write the audit file (where the disclosure tables live once moved): it commits first, its
+    // version after it, in a transaction of its own — a transaction writes one file, never
+    // both (a crash between two files' commits could otherwise record a step whose changes were
+    // lost). Code steps are idempotent: after a crash between the two, the next open runs it again.
+    auto in_txn = [&](const std::function<Status()>& fn) { return InWriteTxn(writer_->db, fn); };
+    auto record = [&](int64_t step) {
+      Stmt s(*writer_, "INSERT INTO schema_version(version) VALUES(?)");
+      return s.Bind(1, step).Done("schema");
+    };
     for (int64_t v = version; v < latest; ++v) {
-      TRELLIS_RETURN_IF_ERROR(Exec(writer_->db, "BEGIN IMMEDIATE"));
-      Status st = kMigrations[v] != nullptr ? Exec(writer_->db, kMigrations[v])
-                  : v + 1 == 5              ? MigrateFoldedDisclosures(writer_->db)
-                                            : MigrateDisclosureIndex(writer_->db);
-      if (st.ok()) {
-        Stmt s(*writer_, "INSERT INTO schema_version(version) VALUES(?)");
-        st = s.Bind(1, v + 1).Done("schema");
+      const int64_t step = v + 1;
+      if (kMigrations[v] != nullptr) {
+        TRELLIS_RETURN_IF_ERROR(in_txn([&] {
+          TRELLIS_RETURN_IF_ERROR(Exec(writer_->db, kMigrations[v]));
+          return record(step);
+        }));
+        continue;
       }
-      if (!st.ok()) {
-        (void)Exec(writer_->db, "ROLLBACK");
-        return st;
-      }
-      TRELLIS_RETURN_IF_ERROR(Exec(writer_->db, "COMMIT"));
+      TRELLIS_RETURN_IF_ERROR(in_txn([&]() -> Status {
+        switch (step) {
+          case 5: return MigrateFoldedDisclosures(writer_->db);
+          case 6: return MigrateDisclosureIndex(writer_->db);
+          default: return Status::Internal("schema step " + std::to_string(step) + " has no code");
+        }
+      }));
+      TRELLIS_RETURN_IF_ERROR(in_txn([&] { return record(step); }));
     }
     return Status::Ok();
   }
@@ -873,14 +903,25 @@ class SqliteStore final : public CaseStore {
     if (v.ok()) (void)Exec(writer_->db, ("PRAGMA main.user_version=" + std::to_string(*v)).c_str());
   }
 
-  // How many disclosure rows are past the mark of the survivor index (AppendAudit indexes them),
-  // after MoveAuditTables.
-  Status CountUnindexedDisclosures() {
+  // At open, after MoveAuditTables: the survivor index of disclosures is derived, so a missing
+  // or empty mark (a damaged file, or a step-6 migration of an older binary that recorded its
+  // version and lost the audit file's half in a crash) rebuilds it rather than fail or hide rows.
+  // Then counts the rows past the mark, and indexes them now when there are kIndexDisclosures
+  // or more (rows a copy into this store brought, migrate-store or a PostgreSQL backup; rows
+  // another process left): the server's first audit batches need not do it.
+  Status PrepareDisclosureIndex() {
     std::lock_guard lock(write_mu_);
-    auto n = QueryInt(writer_->db, "SELECT count(*) FROM audit.disclosures"
-                                   " WHERE seq > (SELECT seq FROM audit.disclosure_index_mark)");
+    sqlite3* db = writer_->db;
+    auto in_txn = [db](const std::function<Status()>& fn) { return InWriteTxn(db, fn); };
+    auto marks = QueryInt(db, "SELECT count(*) FROM audit.disclosure_index_mark");
+    if (!marks.ok() || *marks != 1) TRELLIS_RETURN_IF_ERROR(in_txn([db] { return MigrateDisclosureIndex(db); }));
+    auto n = QueryInt(db, "SELECT count(*) FROM audit.disclosures"
+                          " WHERE seq > (SELECT seq FROM audit.disclosure_index_mark)");
     if (!n.ok()) return n.status();
     unindexed_disclosures_ = *n;
+    if (unindexed_disclosures_ < kIndexDisclosures) return Status::Ok();
+    TRELLIS_RETURN_IF_ERROR(in_txn([this] { return IndexDisclosures(*writer_); }));
+    unindexed_disclosures_ = 0;
     return Status::Ok();
   }
 
@@ -1191,12 +1232,14 @@ class SqliteStore final : public CaseStore {
     return WithReader<std::vector<DisclosureRow>>([&](Conn& db) -> Result<std::vector<DisclosureRow>> {
       // The indexed rows through the survivor index, then the few past its mark (a range of
       // rowids at the end of the table). One read transaction: the mark and the index agree.
-      static const std::string cols =
-          "d.seq, d.survivor_id, d.record_id, d.at, d.actor_user_id, d.actor_agency_id, d.action, d.categories,"
-          " d.basis, d.grant_ids, d.request_id";
-      Stmt s(db, "SELECT " + cols + " FROM audit.disclosure_index i JOIN audit.disclosures d ON d.seq = i.seq"
-                 " WHERE i.survivor_id=?1 UNION ALL SELECT " + cols + " FROM audit.disclosures d"
-                 " WHERE d.seq > (SELECT seq FROM audit.disclosure_index_mark) AND d.survivor_id=?1 ORDER BY 1");
+      // Both parts come in seq order (the index's, the rowids'): SQLite merges them, no sort.
+      static const std::string rest =
+          " d.record_id, d.at, d.actor_user_id, d.actor_agency_id, d.action, d.categories, d.basis, d.grant_ids,"
+          " d.request_id";
+      Stmt s(db, "SELECT i.seq, i.survivor_id," + rest +
+                     " FROM audit.disclosure_index i JOIN audit.disclosures d ON d.seq = i.seq WHERE i.survivor_id=?1"
+                     " UNION ALL SELECT d.seq, d.survivor_id," + rest + " FROM audit.disclosures d"
+                     " WHERE d.seq > (SELECT seq FROM audit.disclosure_index_mark) AND d.survivor_id=?1 ORDER BY 1");
       s.Bind(1, survivor_id);
       std::vector<DisclosureRow> out;
       while (s.Step() == SQLITE_ROW) {
@@ -1256,15 +1299,7 @@ class SqliteStore final : public CaseStore {
       TRELLIS_RETURN_IF_ERROR(also(txn));
       unindexed_disclosures_ += sqlite3_total_changes64(writer_->db) - before;  // `also` inserts disclosures only
       if (unindexed_disclosures_ < kIndexDisclosures) return Status::Ok();
-      // Every row past the mark, rows another process added included (this transaction holds the
-      // write lock: no row can come between the two statements).
-      TRELLIS_RETURN_IF_ERROR(
-          Stmt(*writer_, "INSERT INTO audit.disclosure_index SELECT survivor_id, seq FROM audit.disclosures"
-                         " WHERE seq > (SELECT seq FROM audit.disclosure_index_mark) ORDER BY survivor_id, seq")
-              .Done("disclosure index"));
-      TRELLIS_RETURN_IF_ERROR(
-          Stmt(*writer_, "UPDATE audit.disclosure_index_mark SET seq = (SELECT max(seq) FROM audit.disclosures)")
-              .Done("disclosure index"));
+      TRELLIS_RETURN_IF_ERROR(IndexDisclosures(*writer_));
       unindexed_disclosures_ = 0;
       return Status::Ok();
     });
@@ -1530,7 +1565,7 @@ Result<std::unique_ptr<CaseStore>> OpenSqliteStore(const std::string& path, cons
   auto store = std::make_unique<SqliteStore>(path, *db, options.reader_connections);
   TRELLIS_RETURN_IF_ERROR(store->Migrate());
   TRELLIS_RETURN_IF_ERROR(store->MoveAuditTables());
-  TRELLIS_RETURN_IF_ERROR(store->CountUnindexedDisclosures());
+  TRELLIS_RETURN_IF_ERROR(store->PrepareDisclosureIndex());
   store->RecordSizeInWal();
   return std::unique_ptr<CaseStore>(std::move(store));
 }
