@@ -727,8 +727,9 @@ class SqliteTxn final : public Txn {
         s.Bind(at, std::get<std::string>(row.cells[i]));
       }
     }
-    // Disclosures land past the mark of the survivor index; the next open of the store indexes
-    // them in bulk (PrepareDisclosureIndex), and the accounting lists them meanwhile.
+    // Disclosures land past the mark of the survivor index, listed from there meanwhile: the
+    // next open of the store indexes them in bulk when there are kIndexDisclosures or more
+    // (PrepareDisclosureIndex), the audit writer with the next ones otherwise.
     return s.Done(t.name);
   }
   Status InsertGrant(const GrantRow& g) override {
@@ -904,8 +905,9 @@ class SqliteStore final : public CaseStore {
   }
 
   // At open, after MoveAuditTables: the survivor index of disclosures is derived, so a missing
-  // or empty mark (a damaged file, or a step-6 migration of an older binary that recorded its
-  // version and lost the audit file's half in a crash) rebuilds it rather than fail or hide rows.
+  // index or a missing or empty mark (a damaged file, or a step-6 migration of an older binary
+  // that recorded its version and lost the audit file's half in a crash) is rebuilt rather than
+  // fail or hide rows.
   // Then counts the rows past the mark, and indexes them now when there are kIndexDisclosures
   // or more (rows a copy into this store brought, migrate-store or a PostgreSQL backup; rows
   // another process left): the server's first audit batches need not do it.
@@ -913,7 +915,9 @@ class SqliteStore final : public CaseStore {
     std::lock_guard lock(write_mu_);
     sqlite3* db = writer_->db;
     auto in_txn = [db](const std::function<Status()>& fn) { return InWriteTxn(db, fn); };
-    auto marks = QueryInt(db, "SELECT count(*) FROM audit.disclosure_index_mark");
+    // One row of mark, and an index table to read (an error when either table is gone).
+    auto marks = QueryInt(db, "SELECT (SELECT count(*) FROM audit.disclosure_index_mark)"
+                              " + (SELECT count(*) FROM audit.disclosure_index WHERE 0)");
     if (!marks.ok() || *marks != 1) TRELLIS_RETURN_IF_ERROR(in_txn([db] { return MigrateDisclosureIndex(db); }));
     auto n = QueryInt(db, "SELECT count(*) FROM audit.disclosures"
                           " WHERE seq > (SELECT seq FROM audit.disclosure_index_mark)");
