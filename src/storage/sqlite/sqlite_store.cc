@@ -227,10 +227,12 @@ class Stmt {
   }
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return s_ ? sqlite3_step(s_) : SQLITE_ERROR; }
-  std::string Text(int col) const {
+  std::string Text(int col) const { return std::string(View(col)); }
+  // The column's bytes in SQLite's buffer: valid until the statement steps, resets or ends.
+  std::string_view View(int col) const {
     const void* p = sqlite3_column_blob(s_, col);
     int n = sqlite3_column_bytes(s_, col);
-    return p ? std::string(static_cast<const char*>(p), n) : std::string();
+    return p ? std::string_view(static_cast<const char*>(p), n) : std::string_view();
   }
   int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
   bool Null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
@@ -509,9 +511,9 @@ StoredRecord ReadRecord(Stmt& s) {
   r.version = s.Int(6);
   r.created_at = s.Int(7);
   r.updated_at = s.Int(8);
-  DecodePlain(s.Text(9), &r.plain);
-  DecodeSealed(s.Text(10), &r.sealed);
-  DecodeTeam(s.Text(11), &r.team);
+  DecodePlain(s.View(9), &r.plain);  // decoded from SQLite's buffer: no copy of the columns
+  DecodeSealed(s.View(10), &r.sealed);
+  DecodeTeam(s.View(11), &r.team);
   return r;
 }
 
