@@ -29,7 +29,10 @@ Status StoreAuditSink::AppendBatch(const audit::BatchBuilder& build) {
     // Disclosure rows queued with their "disclose" entries commit in the batch's transaction
     // (S13: a disclosure is durable before the read that made it is answered).
     for (const std::any& a : attachments) {
-      if (const auto* d = std::any_cast<storage::DisclosureRow>(&a)) TRELLIS_RETURN_IF_ERROR(t.InsertDisclosure(*d));
+      const auto* d = std::any_cast<std::shared_ptr<const storage::DisclosureRow>>(&a);
+      // Never dropped unwritten: an attachment of another type fails the batch (a fault).
+      if (d == nullptr || *d == nullptr) return Status::Internal("audit: an attachment that is not a disclosure row");
+      TRELLIS_RETURN_IF_ERROR(t.InsertDisclosure(**d));
     }
     return Status::Ok();
   };

@@ -111,7 +111,10 @@ Status App::Impl::AppendDisclosures(const Principal& p, std::vector<storage::Dis
   for (auto& r : rows) {
     std::string detail = "basis=" + r.basis + ";grants=" + r.grant_ids + ";categories=" + r.categories;
     std::string action = r.action, record_id = r.record_id, survivor_id = r.survivor_id, request_id = r.request_id;
-    TRELLIS_RETURN_IF_ERROR(AuditEntryWith(std::move(r), p, std::move(action), "disclose", std::move(record_id),
+    // Shared, not copied: the audit writer copies an entry's attachment into its batch (a
+    // retried transaction builds the batch again), ten strings a row otherwise.
+    auto row = std::make_shared<const storage::DisclosureRow>(std::move(r));
+    TRELLIS_RETURN_IF_ERROR(AuditEntryWith(std::move(row), p, std::move(action), "disclose", std::move(record_id),
                                            std::move(survivor_id), std::move(request_id), std::move(detail)));
   }
   return Status::Ok();
