@@ -97,9 +97,10 @@ namespace {
 // (DESIGN.md: a faster JSON library "where a benchmark shows it matters" — building and dumping
 // the nlohmann tree was a sixth of a GET's user-space instructions). Keys in sorted order, as
 // nlohmann's std::map writes them, so the bytes match what the API has always answered.
-// Invalid UTF-8 cannot reach a response: every string is checked with simdjson's validator
-// (RapidJSON's own kWriteValidateEncodingFlag decodes code point by code point, which made the
-// writer as slow as the nlohmann tree it replaced).
+// Invalid UTF-8 cannot reach a response: every string that is not pure ASCII is checked with
+// simdjson's validator (RapidJSON's own kWriteValidateEncodingFlag decodes code point by code
+// point, which made the writer as slow as the nlohmann tree it replaced).
+
 // What writing `s` as a JSON string needs: escaping (it holds '"', '\\' or a control character,
 // below 0x20), and a UTF-8 check (it holds a byte of 0x80 or more: text of pure ASCII is valid
 // UTF-8). Eight bytes at a time: a byte is below n (n <= 0x80) exactly when subtracting n from
