@@ -493,7 +493,7 @@ TEST_F(AppTest, BackupLeftoversAreRemovedAndOnlyThose) {
   const int fd = ::open((dir_ + "/" + running + ".lock").c_str(), O_RDWR | O_CLOEXEC);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_EX), 0);
-  EXPECT_EQ(RemoveBackupLeftovers(dir_, /*remove=*/false), 1);
+  EXPECT_EQ(CountRunningBackups(dir_), 1);
   ASSERT_TRUE(app_->Backup(out + "/3.trb", /*include_keys=*/false).ok());
   Reopen();
   RecordView gone2 = NewSurvivor(advocate_, {{"prs_FirstName", "Gone"}});
@@ -502,7 +502,7 @@ TEST_F(AppTest, BackupLeftoversAreRemovedAndOnlyThose) {
   EXPECT_EQ(*erased, 1);  // the erasure tells of the running backup (the CLI and the API say so)
   EXPECT_EQ(BackupNames(dir_), with_running);
   ::close(fd);
-  EXPECT_EQ(RemoveBackupLeftovers(dir_, /*remove=*/false), 0);
+  EXPECT_EQ(CountRunningBackups(dir_), 0);
   Reopen();
   EXPECT_EQ(BackupNames(dir_), expected);
 
@@ -541,7 +541,7 @@ TEST_F(AppTest, ABackupKilledLeavesNothingOnceTheStoreIsOpenedAgain) {
   ASSERT_FALSE(copy_of_store.empty());
   const std::string t = copy_of_store.substr(0, copy_of_store.size() - 3);
   EXPECT_EQ(in_progress, (std::set<std::string>{t + ".db", t + ".lock"}));
-  EXPECT_EQ(RemoveBackupLeftovers(dir_, /*remove=*/false), 1);
+  EXPECT_EQ(CountRunningBackups(dir_), 1);
   ASSERT_TRUE(app_->Backup(out + "/other.trb", /*include_keys=*/false).ok());
   Reopen();
   auto erased = app_->EraseSurvivor(supervisor_, gone.record.id, "r");
@@ -552,7 +552,7 @@ TEST_F(AppTest, ABackupKilledLeavesNothingOnceTheStoreIsOpenedAgain) {
   backup.Kill(SIGKILL);
   ::close(rd);
   EXPECT_EQ(BackupNames(dir_), in_progress);  // what an interrupted backup leaves
-  EXPECT_EQ(RemoveBackupLeftovers(dir_, /*remove=*/false), 0);
+  EXPECT_EQ(CountRunningBackups(dir_), 0);
   Reopen();
   EXPECT_TRUE(BackupNames(dir_).empty());
 }

@@ -142,7 +142,11 @@ void RemoveRestoreLeftovers(const std::string& data_dir) {
   for (const fs::path& f : stale) fs::remove(f, ec);
 }
 
-int RemoveBackupLeftovers(const std::string& data_dir, bool remove) {
+namespace {
+
+// The backups running in `data_dir`; with `remove`, the files of those that are not running are
+// removed on the way.
+int ScanBackups(const std::string& data_dir, bool remove) {
   // The regular files named like a backup's temporary files or lock file, by backup id.
   std::map<std::string, std::vector<fs::path>, std::less<>> by_id;
   std::error_code ec;
@@ -174,6 +178,11 @@ int RemoveBackupLeftovers(const std::string& data_dir, bool remove) {
   }
   return running;
 }
+
+}  // namespace
+
+int RemoveBackupLeftovers(const std::string& data_dir) { return ScanBackups(data_dir, /*remove=*/true); }
+int CountRunningBackups(const std::string& data_dir) { return ScanBackups(data_dir, /*remove=*/false); }
 
 int RemoveLeftovers(const std::string& data_dir) {
   {

@@ -72,12 +72,13 @@ class BackupLock {
 // file of its own).
 //
 // RemoveRestoreLeftovers removes a restore's; the caller holds the data directory's lock (so no
-// restore is running). RemoveBackupLeftovers removes a backup's (unless `remove` is false: the
-// tests count running backups so, without touching a file) and returns the number of backups
-// running. RemoveLeftovers removes both kinds (a restore's only if no restore holds the data
-// directory's lock) and returns the number of backups running.
+// restore is running). RemoveBackupLeftovers removes a backup's and returns the number of
+// backups running; CountRunningBackups counts them without touching a file. RemoveLeftovers
+// removes both kinds (a restore's only if no restore holds the data directory's lock) and
+// returns the number of backups running.
 void RemoveRestoreLeftovers(const std::string& data_dir);
-int RemoveBackupLeftovers(const std::string& data_dir, bool remove = true);
+int RemoveBackupLeftovers(const std::string& data_dir);
+int CountRunningBackups(const std::string& data_dir);
 int RemoveLeftovers(const std::string& data_dir);
 
 }  // namespace trellis::app

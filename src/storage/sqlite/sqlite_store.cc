@@ -865,7 +865,6 @@ class SqliteStore final : public CaseStore {
     // version after it, in a transaction of its own — a transaction writes one file, never
     // both (a crash between two files' commits could otherwise record a step whose changes were
     // lost). Code steps are idempotent: after a crash between the two, the next open runs it again.
-    auto in_txn = [&](const std::function<Status()>& fn) { return InWriteTxn(writer_->db, fn); };
     auto record = [&](int64_t step) {
       Stmt s(*writer_, "INSERT INTO schema_version(version) VALUES(?)");
       return s.Bind(1, step).Done("schema");
@@ -873,20 +872,20 @@ class SqliteStore final : public CaseStore {
     for (int64_t v = version; v < latest; ++v) {
       const int64_t step = v + 1;
       if (kMigrations[v] != nullptr) {
-        TRELLIS_RETURN_IF_ERROR(in_txn([&] {
+        TRELLIS_RETURN_IF_ERROR(InWriteTxn(writer_->db, [&] {
           TRELLIS_RETURN_IF_ERROR(Exec(writer_->db, kMigrations[v]));
           return record(step);
         }));
         continue;
       }
-      TRELLIS_RETURN_IF_ERROR(in_txn([&]() -> Status {
+      TRELLIS_RETURN_IF_ERROR(InWriteTxn(writer_->db, [&]() -> Status {
         switch (step) {
           case 5: return MigrateFoldedDisclosures(writer_->db);
           case 6: return MigrateDisclosureIndex(writer_->db);
           default: return Status::Internal("schema step " + std::to_string(step) + " has no code");
         }
       }));
-      TRELLIS_RETURN_IF_ERROR(in_txn([&] { return record(step); }));
+      TRELLIS_RETURN_IF_ERROR(InWriteTxn(writer_->db, [&] { return record(step); }));
     }
     return Status::Ok();
   }
@@ -916,17 +915,16 @@ class SqliteStore final : public CaseStore {
   Status PrepareDisclosureIndex() {
     std::lock_guard lock(write_mu_);
     sqlite3* db = writer_->db;
-    auto in_txn = [db](const std::function<Status()>& fn) { return InWriteTxn(db, fn); };
     // One row of mark, and an index table to read (an error when either table is gone).
     auto marks = QueryInt(db, "SELECT (SELECT count(*) FROM audit.disclosure_index_mark)"
                               " + (SELECT count(*) FROM audit.disclosure_index WHERE 0)");
-    if (!marks.ok() || *marks != 1) TRELLIS_RETURN_IF_ERROR(in_txn([db] { return MigrateDisclosureIndex(db); }));
+    if (!marks.ok() || *marks != 1) TRELLIS_RETURN_IF_ERROR(InWriteTxn(db, [db] { return MigrateDisclosureIndex(db); }));
     auto n = QueryInt(db, "SELECT count(*) FROM audit.disclosures"
                           " WHERE seq > (SELECT seq FROM audit.disclosure_index_mark)");
     if (!n.ok()) return n.status();
     unindexed_disclosures_ = *n;
     if (unindexed_disclosures_ < kIndexDisclosures) return Status::Ok();
-    TRELLIS_RETURN_IF_ERROR(in_txn([this] { return IndexDisclosures(*writer_); }));
+    TRELLIS_RETURN_IF_ERROR(InWriteTxn(db, [this] { return IndexDisclosures(*writer_); }));
     unindexed_disclosures_ = 0;
     return Status::Ok();
   }
@@ -948,31 +946,25 @@ class SqliteStore final : public CaseStore {
     }
     if (!any) return Status::Ok();
     for (const bool drop : {false, true}) {
-      TRELLIS_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
-      Status st = Status::Ok();
-      for (const char* t : kAuditTables) {
-        auto has = HasTable(db, "main", t);
-        if (!has.ok()) st = has.status();
-        if (!st.ok()) break;
-        if (!*has) continue;
-        if (drop) {
-          st = Exec(db, (std::string("DROP TABLE main.") + t).c_str());
-          continue;
+      TRELLIS_RETURN_IF_ERROR(InWriteTxn(db, [&]() -> Status {
+        for (const char* t : kAuditTables) {
+          auto has = HasTable(db, "main", t);
+          if (!has.ok()) return has.status();
+          if (!*has) continue;
+          if (drop) {
+            TRELLIS_RETURN_IF_ERROR(Exec(db, (std::string("DROP TABLE main.") + t).c_str()));
+            continue;
+          }
+          TRELLIS_RETURN_IF_ERROR(CopyTable(db, "main", "audit", t));
+          auto same = SameRows(db, "main", "audit", t);
+          if (!same.ok()) return same.status();
+          if (!*same) {
+            return Status::DataLoss(std::string("the audit file ") + SqliteAuditPath(path_) + " holds other rows of " +
+                                    t + " than the store: it belongs to another store or history");
+          }
         }
-        st = CopyTable(db, "main", "audit", t);
-        if (!st.ok()) break;
-        auto same = SameRows(db, "main", "audit", t);
-        if (!same.ok()) st = same.status();
-        else if (!*same) {
-          st = Status::DataLoss(std::string("the audit file ") + SqliteAuditPath(path_) + " holds other rows of " + t +
-                                " than the store: it belongs to another store or history");
-        }
-      }
-      if (!st.ok()) {
-        (void)Exec(db, "ROLLBACK");
-        return st;
-      }
-      TRELLIS_RETURN_IF_ERROR(Exec(db, "COMMIT"));
+        return Status::Ok();
+      }));
     }
     return Status::Ok();
   }
